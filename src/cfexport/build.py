@@ -1,0 +1,132 @@
+"""`cfexport build`: the model through every exporter asked for, into one output folder.
+
+The core plans every document, gives each a safe unique path, renders them (in worker
+processes when there are several cores), and writes them all to a staging folder with a
+manifest; the output folder is replaced only when every document was written.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from cfexport import __version__
+from cfexport.exporters.base import Context, Document
+from cfexport.model import Framework, Problem
+from cfexport.output import MANIFEST, StagedOutput
+from cfexport.slugs import safe_file_name
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A document with the exporter that makes it and the path it will have."""
+
+    exporter: str
+    document: Document
+    path: str
+
+
+def plan(framework: Framework, exporters: list) -> tuple[list[Planned], list[Problem]]:
+    """Every document of every exporter, each with its own safe path (no two on one name,
+    whatever their titles; compared case-insensitively, as Windows and macOS do)."""
+    planned, problems, taken = [], [], set()
+    for exporter in exporters:
+        for doc in exporter.plan(framework):
+            segments = [safe_file_name(s) for s in doc.path]
+            stem, n = "/".join(segments), 1
+            path = f"{stem}{doc.suffix}"
+            while path.casefold() in taken:
+                n += 1
+                path = f"{stem}-{n}{doc.suffix}"
+            if n > 1:
+                problems.append(Problem("warning", framework.source,
+                                        f"two documents would be named {stem}{doc.suffix}; the second is {path}"))
+            taken.add(path.casefold())
+            planned.append(Planned(exporter.name, doc, path))
+    return planned, problems
+
+
+# Per-process state of a render worker: loaded once, used for every document it renders.
+_state: dict = {}
+
+
+def _init_worker(framework: Framework, exporters: list, context: Context) -> None:
+    _state.update(framework=framework, exporters={e.name: e for e in exporters}, context=context)
+    gc.freeze()  # the model lives for the whole process: keep it out of every collection
+
+
+def _render(item: Planned) -> tuple[bytes, list[Problem]]:
+    ctx: Context = _state["context"]
+    ctx.problems = []
+    data = _state["exporters"][item.exporter].render(_state["framework"], item.document, ctx)
+    return data, ctx.problems
+
+
+def render_all(framework: Framework, exporters: list, items: list[Planned], context: Context,
+               jobs: int = 1, progress: Callable[[int], None] | None = None):
+    """Yield (planned, bytes, warnings) in plan order, in `jobs` processes."""
+    jobs = max(1, min(jobs, len(items)))
+    if jobs == 1:
+        _init_worker(framework, exporters, context)
+        try:
+            for item in items:
+                data, probs = _render(item)
+                if progress:
+                    progress(1)
+                yield item, data, probs
+        finally:
+            gc.unfreeze()
+        return
+    chunk = max(1, len(items) // (jobs * 4))
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(framework, exporters, context)) as pool:
+        for item, (data, probs) in zip(items, pool.map(_render, items, chunksize=chunk)):
+            if progress:
+                progress(1)
+            yield item, data, probs
+
+
+def manifest_entry(item: Planned, data: bytes) -> dict:
+    doc = item.document
+    return {
+        "path": item.path,
+        "exporter": item.exporter,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "craft": doc.craft,
+        "specialism": doc.specialism,
+        "level": doc.level,
+    }
+
+
+def manifest_bytes(framework: Framework, entries: list[dict]) -> bytes:
+    body = {"cfexport": __version__, "framework": framework.title,
+            "files": sorted(entries, key=lambda e: e["path"])}
+    return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def build(framework: Framework, out: Path, exporters: list, templates: Path, when: datetime,
+          jobs: int | None = None, progress: Callable[[int], None] | None = None) -> tuple[list[dict], list[Problem]]:
+    """Write every document into `out` atomically; returns the manifest entries and warnings."""
+    items, problems = plan(framework, exporters)
+    context = Context(templates=Path(templates).absolute(), build_time=when,
+                      version=framework.version or when.date().isoformat())
+    entries = []
+    with StagedOutput(out) as stage:
+        for item, data, probs in render_all(framework, exporters, items, context, jobs or os.cpu_count() or 1,
+                                            progress):
+            stage.write(item.path, data)
+            entries.append(manifest_entry(item, data))
+            problems.extend(probs)
+        stage.write(MANIFEST, manifest_bytes(framework, entries))
+    return entries, _unique(problems)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))

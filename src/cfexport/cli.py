@@ -1,0 +1,203 @@
+"""The command line: a thin click layer over the library. Every failure the user can
+fix is a message naming the file (and line), with a non-zero exit; never a traceback
+unless --debug asks for one."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from cfexport import __version__
+
+EXIT_INVALID = 1  # the framework has errors (or warnings under --strict)
+EXIT_USAGE = 2  # click's own exit code for bad options
+EXIT_EXPORT = 3  # a document could not be written
+
+
+class Failure(click.ClickException):
+    """A failure already explained; `exit_code` says which kind."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_INVALID):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(self.message, err=True)
+
+
+def _friendly(fn):
+    """Turn the library's errors into messages; --debug re-raises with the traceback."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from cfexport.exporters.base import ExportError
+        from cfexport.output import OutputError
+        from cfexport.registry import UnknownFormat
+
+        debug = click.get_current_context().find_root().params.get("debug")
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (ExportError, OutputError, UnknownFormat, ValueError, OSError) as exc:
+            if debug:
+                traceback.print_exc()
+            msg = str(exc) if isinstance(exc, ExportError) else f"error: {exc}"
+            raise Failure(msg, EXIT_EXPORT) from None
+        except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for --debug
+            if debug:
+                raise
+            raise Failure(f"error: internal error ({type(exc).__name__}: {exc}); "
+                          "run again with --debug and report it", EXIT_EXPORT) from None
+
+    return wrapper
+
+
+framework_option = click.option(
+    "--framework", "framework_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("framework"),
+    show_default=True, help="Folder of the framework's Jekyll pages.")
+templates_option = click.option(
+    "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Folder of templates and theme.yaml [default: ./templates].")
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+
+
+def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False):
+    """Read the framework, print its problems (FILE:LINE: severity: message), stop on errors."""
+    from cfexport.reader import read_framework
+
+    result = read_framework(framework_dir)
+    shown = result.problems if not quiet else result.errors + (result.warnings if strict else ())
+    for problem in shown:
+        click.echo(_located(framework_dir, problem), err=True)
+    failed = result.errors or (strict and result.warnings) or result.framework is None
+    if failed:
+        n_err, n_warn = len(result.errors), len(result.warnings)
+        raise Failure(f"{framework_dir}: {n_err} error(s), {n_warn} warning(s); nothing was written"
+                      + (" (--strict: warnings count as errors)" if strict and not n_err else ""), EXIT_INVALID)
+    return result
+
+
+def _located(framework_dir: Path, problem) -> str:
+    """Problems carry paths relative to the framework folder; show them from where the user is."""
+    file = problem.source.file
+    path = Path(file) if Path(file).is_absolute() or file == str(framework_dir) else framework_dir / file
+    return f"{path}:{problem.source.line}: {problem.severity}: {problem.message}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cfexport")
+@click.option("--debug", is_flag=True, help="Show a traceback when something fails.")
+def main(debug: bool) -> None:
+    """cfexport: turn a career framework (Jekyll pages) into role descriptions (Word),
+    a competency matrix (Excel), printable level cards (PDF) and promotion packs."""
+
+
+@main.command()
+@framework_option
+@strict_option
+@_friendly
+def validate(framework_dir: Path, strict: bool) -> None:
+    """Check the framework; print every problem as FILE:LINE: error|warning: message."""
+    result = read_or_fail(framework_dir, strict)
+    fw = result.framework
+    roles = sum(1 for _ in fw.roles())
+    click.echo(f"{framework_dir}: ok: {len(fw.crafts)} craft(s), {roles} role(s), "
+               f"{sum(1 for _ in fw.statements())} statement(s), {len(result.warnings)} warning(s)")
+
+
+@main.command(name="list")
+@framework_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_friendly
+def list_(framework_dir: Path, as_json: bool) -> None:
+    """List crafts, specialisms, levels and roles with the ids other commands take."""
+    fw = read_or_fail(framework_dir, quiet=True).framework
+    data = {
+        "framework": fw.title,
+        "crafts": [
+            {
+                "id": c.id,
+                "title": c.title,
+                "specialisms": [{"id": c.track_id(s), "name": s} for s in c.specialisms],
+                "levels": [{"number": lv.number, "name": lv.name, "title": lv.title} for lv in c.levels],
+                "roles": [{"id": r.id, "title": r.title, "craft": c.title, "specialism": r.specialism,
+                           "level": r.level.number, "track": r.track_id} for r in c.roles()],
+            }
+            for c in fw.crafts
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(fw.title)
+    for craft in data["crafts"]:
+        click.echo(f"\ncraft {craft['id']}  {craft['title']}")
+        for s in craft["specialisms"]:
+            click.echo(f"  specialism {s['id']}  {s['name']}")
+        for lv in craft["levels"]:
+            click.echo(f"  level {lv['number']}  {lv['name']}")
+        click.echo("  roles:")
+        for r in craft["roles"]:
+            click.echo(f"    {r['id']:<40} {r['title']}")
+
+
+@main.command()
+@_friendly
+def formats() -> None:
+    """List the installed exporters (built-in and plugins)."""
+    from cfexport.registry import available
+
+    for name, ep in available().items():
+        cls = ep.load()
+        click.echo(f"{name:<8} {getattr(cls, 'description', '')}  [{ep.value}]")
+
+
+@main.command()
+@framework_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder to write into (replaced atomically).")
+@click.option("--format", "formats_", multiple=True, metavar="NAME",
+              help="Exporter to run; repeat for several [default: all installed].")
+@templates_option
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes [default: number of cores].")
+@strict_option
+@_friendly
+def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templates_dir: Path | None,
+          jobs: int | None, strict: bool) -> None:
+    """Export the framework with every exporter (or those named) into --out."""
+    from cfexport import build as builder
+    from cfexport import registry, repro
+    from cfexport.theme import default_templates
+
+    fw = read_or_fail(framework_dir, strict, quiet=True).framework
+    exporters = registry.load(list(formats_))
+    templates = templates_dir or default_templates()
+    if not templates.is_dir():
+        raise Failure(f"error: templates folder {templates} not found; pass --templates DIR", EXIT_USAGE)
+    items, _ = builder.plan(fw, exporters)
+    bar = _progress(len(items), "Exporting")
+    with bar as progress:
+        entries, problems = builder.build(fw, out_dir, exporters, templates, repro.build_time(), jobs,
+                                          progress.update)
+    for problem in problems:
+        click.echo(_located(framework_dir, problem), err=True)
+    if strict and problems:
+        raise Failure(f"{len(problems)} warning(s) while exporting (--strict)", EXIT_INVALID)
+    by_exporter: dict[str, int] = {}
+    for e in entries:
+        by_exporter[e["exporter"]] = by_exporter.get(e["exporter"], 0) + 1
+    summary = ", ".join(f"{n} {name}" for name, n in by_exporter.items())
+    click.echo(f"wrote {len(entries)} file(s) to {out_dir} ({summary}) and {out_dir}/manifest.json")
+
+
+def _progress(length: int, label: str):
+    """A progress bar on a terminal; silent in CI and pipes."""
+    return click.progressbar(length=length, label=label, file=sys.stderr,
+                             hidden=not sys.stderr.isatty())

@@ -1,0 +1,104 @@
+"""What changes from one level of a role to another: the one comparison that role
+descriptions ("what changes at the next level") and promotion packs both use."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from cfexport.model import Area, Role, Statement
+
+# Two statements this alike are one statement reworded, not a new one.
+SIMILAR = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class StatementChange:
+    """A statement of the target level: `same` as before, `new`, or `changed` wording of `previous`."""
+
+    kind: str  # "same" | "new" | "changed"
+    statement: Statement
+    previous: Statement | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AreaChange:
+    """One area from the current level to the target level."""
+
+    area_id: str
+    area_title: str
+    area: Area | None
+    current: tuple[Statement, ...]
+    target: tuple[Statement, ...]
+    current_todo: bool
+    target_todo: bool
+    changes: tuple[StatementChange, ...]  # one per target statement, in order
+    dropped: tuple[Statement, ...]  # current statements the target no longer says
+
+    @property
+    def new_area(self) -> bool:
+        """The target expects something here and the current level did not."""
+        return bool(self.target) and not self.current
+
+    @property
+    def added(self) -> tuple[StatementChange, ...]:
+        """What the target expects that the current level does not (new or reworded)."""
+        return tuple(c for c in self.changes if c.kind != "same")
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.added) or bool(self.dropped) or self.current_todo != self.target_todo
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _match(current: tuple[Statement, ...], target: tuple[Statement, ...]):
+    """Pair each target statement with the current one it repeats or rewords, if any."""
+    unused = list(current)
+    changes = []
+    for stmt in target:
+        same = next((c for c in unused if _key(c.text) == _key(stmt.text)), None)
+        if same is not None:
+            unused.remove(same)
+            changes.append(StatementChange("same", stmt, same))
+            continue
+        scored = [
+            (difflib.SequenceMatcher(None, _key(c.text), _key(stmt.text), autojunk=False).ratio(), i)
+            for i, c in enumerate(unused)
+        ]
+        best = max(scored, default=(0.0, -1))
+        if best[0] >= SIMILAR:
+            prev = unused.pop(best[1])
+            changes.append(StatementChange("changed", stmt, prev))
+        else:
+            changes.append(StatementChange("new", stmt))
+    return tuple(changes), tuple(unused)
+
+
+def compare(current: Role, target: Role) -> tuple[AreaChange, ...]:
+    """Area by area, in the craft page's order, what `target` expects compared with `current`."""
+    before = {a.area_id: a for a in current.areas()}
+    out = []
+    for area in target.areas():
+        prev = before.pop(area.area_id, None)
+        cur = prev.statements if prev else ()
+        changes, dropped = _match(cur, area.statements)
+        out.append(
+            AreaChange(
+                area.area_id, area.area_title, area.area, cur, area.statements,
+                bool(prev and prev.todo), area.todo, changes, dropped,
+            )
+        )
+    for prev in before.values():  # areas only the current level has
+        out.append(AreaChange(prev.area_id, prev.area_title, prev.area, prev.statements, (),
+                              prev.todo, False, (), prev.statements))
+    return tuple(out)
+
+
+def next_role(role: Role) -> Role | None:
+    """The same craft and specialism one level up, or None at the top."""
+    levels = role.craft.levels
+    i = levels.index(role.level)
+    return Role(role.craft, role.specialism, levels[i + 1]) if i + 1 < len(levels) else None

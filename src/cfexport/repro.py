@@ -1,0 +1,49 @@
+"""Same input, same bytes: build dates from SOURCE_DATE_EPOCH, and zip containers
+(docx, xlsx) rewritten with fixed entry dates and core-property dates.
+
+python-docx and openpyxl stamp "now" into every zip entry, and openpyxl overwrites
+`modified` inside `save()`, so the fix has to be applied to the saved bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from datetime import datetime, timezone
+
+_ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
+_CORE_DATE = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def build_time() -> datetime:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else now; always UTC, whole seconds."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if raw:
+        try:
+            return datetime.fromtimestamp(int(raw), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise ValueError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {raw!r}") from None
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def reproducible() -> bool:
+    return bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
+
+
+def normalise_zip(data: bytes, when: datetime) -> bytes:
+    """Rewrite an OOXML package so its bytes depend only on its content and `when`."""
+    stamp = max(when, _ZIP_EPOCH).timetuple()[:6]
+    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                body = _CORE_DATE.sub(lambda m: m.group(1) + iso + m.group(3), body)
+            info = zipfile.ZipInfo(item.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, body)
+    return out.getvalue()
