@@ -1,0 +1,37 @@
+"""Shared fixtures: the shipped framework, and frameworks written on the fly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+
+from cfexport.reader import read_framework  # noqa: E402
+
+FRAMEWORK = ROOT / "framework"
+TEMPLATES = ROOT / "templates"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """The shipped framework's model (read once)."""
+    result = read_framework(FRAMEWORK)
+    assert not result.errors, result.errors
+    return result.framework
+
+
+def need_tool(name: str) -> str:
+    """The path of an external tool; skips with a reason locally, fails under CI=true."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is required under CI=true; .ci/run installs it")
+        pytest.skip(f"{name} not installed (install it to run this test; CI always does)")
+    return path
