@@ -81,6 +81,9 @@ def split(text: str) -> Page:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 2
         problem = getattr(exc, "problem", None) or str(exc)
+        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and cmark is not None and cmark.line + 2 != line:
+            problem += f" ({context} started on line {cmark.line + 2})"
         raise FrontMatterError(line, f"front matter is not valid YAML: {problem}") from None
     if meta is None:
         meta = {}

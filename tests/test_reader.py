@@ -1,0 +1,177 @@
+"""The reader on the real seed page and on what people really write."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import FRAMEWORK
+from factory import small_craft, write_framework
+
+from cfexport.model import Role
+from cfexport.reader import read_framework
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "level5.md"
+
+# Golden values copied by hand from ../shared/seed/level5.md (not from our code).
+SEED_CRAFT = [
+    ("ML Ops", "ml-ops", 16, [
+        "I work effectively with the ML tools and software packages used by my team.",
+        "I have an awareness of the cloud technologies and how they may be used to scale, host and "
+        "productionise ML systems.",
+    ]),
+    ("AI Governance", "ai-governance", 17, ["I understand risks from ML such as model bias and model drift."]),
+    ("AI Strategy", "ai-strategy", 18, [
+        "I understand the reasoning behind my team’s strategic decisions, and am able to verify and debug "
+        "implementations of the design.",
+        "I understand how my work fits into Vaarst's AI Strategy.",
+    ]),
+    ("Architecture Design", "architecture-design", 19, "TODO"),
+    ("Technical Strategy", "technical-strategy", 20, "TODO"),
+]
+SEED_ML = ("Machine Learning and Deep Learning", "machine-learning-and-deep-learning", 27, [
+    "I have a theoretical understanding of a range of ML techniques (e.g., deep learning, optimization, "
+    "regression, ensembles, tree based methods, dimensionality reduction, clustering, Bayesian modelling, etc.), "
+    "mathematics/statistics (matrices, vectors, tensors, linear algebra, etc.), and tools (sklearn, pytorch, "
+    "TensorFlow, etc.).",
+    "I work on ML models by adapting existing tutorials/guides for new purposes.",
+    "I can analyse and present datasets or results of experiments, with simple methods.",
+])
+SEED_EDGE = ("Edge Computing", "edge-computing", 33, [
+    "I am familiar with fundamental languages and environments (e.g. C++, Python, Linux) when working on "
+    "embedded compute devices (e.g. Nvidia Jetsons).",
+    "I have a theoretical understanding of parallelisation and hardware acceleration, and how it can speed up "
+    "applications and models.",
+    "I can understand and work with existing parallel computing solutions used at Vaarst.",
+    "I have an awareness of relevant frameworks (e.g. CUDA, TensorRT, ROS).",
+])
+
+
+def test_shipped_seed_is_the_real_page_unchanged():
+    if SEED.exists():
+        assert (FRAMEWORK / "mlengineer" / "level5.md").read_bytes() == SEED.read_bytes()
+
+
+def test_seed_level_every_area_statement_section_and_line(shipped):
+    craft = shipped.crafts[0]
+    assert craft.title == "ML and Edge ML Engineer Craft"
+    assert shipped.title == "Vaarst Career Framework"
+    level = craft.level(5)
+    assert (level.number, level.name, level.title) == (5, "Junior", "Level 5 (Junior)")
+    assert level.heading == "Junior ML and Edge ML Engineer - Level 5"
+    assert level.permalink == "/careerframework/mlengineer/level5"
+    assert not level.illustrative
+    expected = [(None, *row) for row in SEED_CRAFT] + [("ML Engineer", *SEED_ML), ("Edge ML Engineer", *SEED_EDGE)]
+    got = level.expectations
+    assert len(got) == len(expected)
+    for exp, (specialism, title, area_id, line, statements) in zip(got, expected):
+        assert (exp.specialism, exp.area_title, exp.area_id) == (specialism, title, area_id)
+        assert exp.source.file == "mlengineer/level5.md" and exp.source.line == line
+        if statements == "TODO":
+            assert exp.todo and exp.statements == ()
+        else:
+            assert not exp.todo
+            assert [s.text for s in exp.statements] == statements
+            assert all(s.source == exp.source for s in exp.statements)
+
+
+def test_craft_page_defines_every_area_the_seed_links_to(shipped):
+    craft = shipped.crafts[0]
+    ids = [a.id for a in craft.areas]
+    assert ids == ["ml-ops", "ai-governance", "ai-strategy", "architecture-design", "technical-strategy",
+                   "machine-learning-and-deep-learning", "edge-computing"]
+    assert all(a.definition for a in craft.areas)
+    assert craft.area("edge-computing").specialism == "Edge ML Engineer"
+    assert craft.area("ml-ops").specialism is None
+    assert craft.specialisms == ("ML Engineer", "Edge ML Engineer")
+    assert [lv.number for lv in craft.levels] == [5, 6, 7, 8]
+    assert [lv.illustrative for lv in craft.levels] == [False, True, True, True]
+
+
+def test_role_is_shared_plus_own_specialism_never_another(shipped):
+    craft = shipped.crafts[0]
+    role = Role(craft, "ML Engineer", craft.level(5))
+    assert role.title == "Junior ML Engineer"
+    assert role.id == "mlengineer/ml-engineer/5"
+    titles = [a.area_title for a in role.areas()]
+    assert titles == [t for t, *_ in SEED_CRAFT] + [SEED_ML[0]]
+    assert "Edge Computing" not in titles
+    todo = {a.area_title for a in role.areas() if a.todo}
+    assert todo == {"Architecture Design", "Technical Strategy"}
+
+
+def _page(root: Path, body_rows: str, extra: str = "") -> Path:
+    write_framework(root, [small_craft()])
+    (root / "test" / "level1.md").write_text(
+        "---\ntitle: Level 1 (Junior)\nparent: \"Test Craft\"\ngrand_parent: \"Test Framework\"\n---\n"
+        "# x\n\n## Craft\n\n| Area | Description |\n|---|---|\n" + body_rows + extra, encoding="utf-8")
+    return root
+
+
+def _statements(root: Path) -> list[list[str]]:
+    result = read_framework(root)
+    assert not result.errors, result.errors
+    return [[s.text for s in e.statements] for e in result.framework.crafts[0].level(1).expectations]
+
+
+@pytest.mark.parametrize("br", ["<br>", "<br/>", "<br />", "<BR>", "<Br/>", "</br>"])
+def test_statements_split_on_every_br_spelling(tmp_path, br):
+    _page(tmp_path, f"| Delivery | one {br} two{br}{br}three |\n")
+    assert _statements(tmp_path) == [["one", "two", "three"]]
+
+
+def test_escaped_pipes_entities_and_inline_markdown_become_text(tmp_path):
+    _page(tmp_path, "| [Delivery](/framework/test#delivery) | a \\| b &amp; R&amp;D &lt;tag&gt; &#124; **bold** "
+                    "_it_ `co\\|de` [link](http://x) |\n")
+    assert _statements(tmp_path) == [["a | b & R&D <tag> | bold it co|de link"]]
+
+
+def test_crlf_bom_ragged_rows_extra_spaces_and_empty_cells(tmp_path):
+    _page(tmp_path, "|   Delivery   |    spaced    out   |\n| Mentoring |\n| Analysis | |\n")
+    path = tmp_path / "test" / "level1.md"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    result = read_framework(tmp_path)
+    assert not result.errors
+    exps = result.framework.crafts[0].level(1).expectations
+    assert [(e.area_title, [s.text for s in e.statements]) for e in exps] == [
+        ("Delivery", ["spaced out"]), ("Mentoring", []), ("Analysis", [])]
+    assert exps[0].source.line == 12
+    empty = [p for p in result.warnings if "empty description" in p.message]
+    assert [p.source.line for p in empty] == [13, 14]
+
+
+def test_hierarchy_comes_from_front_matter_not_folders(tmp_path):
+    write_framework(tmp_path / "src", [small_craft()])
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for i, page in enumerate(sorted((tmp_path / "src").rglob("*.md"))):
+        shutil.copy(page, flat / f"page{i}.md")
+    a = read_framework(tmp_path / "src").framework
+    b = read_framework(flat).framework
+    strip = lambda fw: [(r.id, [(x.area_id, [s.text for s in x.statements]) for x in r.areas()]) for r in fw.roles()]
+    assert strip(a) == strip(b)
+
+
+def test_control_characters_are_removed_with_a_warning_naming_the_line(tmp_path):
+    _page(tmp_path, "| Delivery | bell\x07 and\x0b vt and \ufffe nonchar |\n")
+    result = read_framework(tmp_path)
+    assert _statements(tmp_path) == [["bell and vt and nonchar"]]
+    warns = [p for p in result.warnings if "removed character" in p.message]
+    assert len(warns) == 1 and warns[0].source.line == 12
+    assert "U+0007" in warns[0].message and "U+FFFE" in warns[0].message
+
+
+def test_unicode_is_kept_in_nfc(tmp_path):
+    text = "Cafe\u0301 Ελληνικά Кириллица 中文 😀 עברית العربية"
+    _page(tmp_path, f"| Delivery | {text} |\n")
+    import unicodedata
+    assert _statements(tmp_path) == [[unicodedata.normalize("NFC", text)]]
+
+
+def test_an_unescaped_pipe_that_would_lose_text_is_an_error_with_its_line(tmp_path):
+    _page(tmp_path, "| Delivery | keep `a|b` all of it |\n")
+    result = read_framework(tmp_path)
+    [err] = result.errors
+    assert err.source.file == "test/level1.md" and err.source.line == 12
+    assert "3 cells" in err.message and "\\|" in err.message
