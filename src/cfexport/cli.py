@@ -197,6 +197,91 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
     click.echo(f"wrote {len(entries)} file(s) to {out_dir} ({summary}) and {out_dir}/manifest.json")
 
 
+def _pack_context(templates_dir: Path | None, framework):
+    from cfexport import repro
+    from cfexport.exporters.base import Context
+    from cfexport.theme import default_templates
+
+    templates = templates_dir or default_templates()
+    if not templates.is_dir():
+        raise Failure(f"error: templates folder {templates} not found; pass --templates DIR", EXIT_USAGE)
+    when = repro.build_time()
+    return Context(templates=templates.absolute(), build_time=when,
+                   version=framework.version or when.date().isoformat())
+
+
+def _write_packs(framework_dir: Path, fw, packs, out_dir: Path, templates_dir, jobs, as_zip) -> None:
+    from cfexport.packs import write_packs
+
+    context = _pack_context(templates_dir, fw)
+    with _progress(len(packs), "Building packs") as bar:
+        written, problems = write_packs(fw, packs, out_dir, context, jobs or 1, as_zip, bar.update)
+    for problem in problems:
+        click.echo(_located(framework_dir, problem), err=True)
+    for path in written if len(written) <= 20 else written[:10] + ["..."] + written[-5:]:
+        click.echo(f"  {out_dir / path if path != '...' else path}")
+    click.echo(f"wrote {len(written)} pack(s) to {out_dir / 'packs'}")
+
+
+out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                          default=Path("output"), show_default=True, help="Packs go to OUT/packs/.")
+
+
+@main.command()
+@click.option("--role", "role", required=True, help="Role id as `cfexport list` prints it, e.g. mlengineer/ml-engineer.")
+@click.option("--from", "current", type=int, required=True, help="Current level number.")
+@click.option("--to", "target", type=int, required=True, help="Target level number.")
+@click.option("--person", required=True, help="The person the pack is for.")
+@click.option("--manager", default=None, help="Their manager.")
+@framework_option
+@out_option
+@templates_option
+@click.option("--zip", "as_zip", is_flag=True, help="Write the pack as one .zip instead of a folder.")
+@_friendly
+def pack(role: str, current: int, target: int, person: str, manager: str | None, framework_dir: Path,
+         out_dir: Path, templates_dir: Path | None, as_zip: bool) -> None:
+    """Write one promotion pack: promotion case, self-assessment and level cards."""
+    from cfexport.packs import PackRequest, plan
+
+    fw = read_or_fail(framework_dir, quiet=True).framework
+    packs, errors = plan(fw, [PackRequest(person, role, current, target, manager)])
+    if errors:
+        raise Failure("error: " + errors[0], EXIT_USAGE)
+    _write_packs(framework_dir, fw, packs, out_dir, templates_dir, 1, as_zip)
+
+
+@main.command()
+@click.option("--people", "people", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV with the header person,role,current_level,target_level,manager.")
+@framework_option
+@out_option
+@templates_option
+@click.option("--zip", "as_zip", is_flag=True, help="One .zip per pack instead of folders.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes [default: number of cores].")
+@click.option("--keep-going", is_flag=True, help="Build the good rows even when some rows are bad.")
+@_friendly
+def packs(people: Path, framework_dir: Path, out_dir: Path, templates_dir: Path | None, as_zip: bool,
+          jobs: int | None, keep_going: bool) -> None:
+    """Write the packs of a whole promotion round from a CSV."""
+    import os
+
+    from cfexport.packs import plan, read_people
+
+    fw = read_or_fail(framework_dir, quiet=True).framework
+    requests, errors = read_people(people)
+    packs_, plan_errors = plan(fw, requests)
+    errors += [e if e.startswith(str(people)) else f"{people}:{e.removeprefix('line ')}" for e in plan_errors]
+    for message in errors:
+        click.echo(message if message.startswith("error") else f"error: {message}", err=True)
+    if errors and not keep_going:
+        raise Failure(f"{len(errors)} bad row(s) in {people}; nothing was written "
+                      "(fix them, or pass --keep-going to build the good rows)", EXIT_USAGE)
+    if packs_:
+        _write_packs(framework_dir, fw, packs_, out_dir, templates_dir, jobs or os.cpu_count() or 1, as_zip)
+    if errors:
+        raise Failure(f"{len(errors)} bad row(s) skipped; {len(packs_)} pack(s) built", EXIT_USAGE)
+
+
 def _progress(length: int, label: str):
     """A progress bar on a terminal; silent in CI and pipes."""
     return click.progressbar(length=length, label=label, file=sys.stderr,

@@ -1,0 +1,215 @@
+"""Promotion packs: for a person moving from one level of a role to another, the
+promotion case (Word), a self-assessment (Excel) and both levels' cards (PDF).
+
+A round is a CSV of people; every row is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from cfexport.exporters.base import Context
+from cfexport.model import Framework, Problem, Role, Source
+from cfexport.output import StagedOutput
+from cfexport.slugs import safe_file_name, slugify
+from cfexport.text import clean
+
+CSV_HEADER = ["person", "role", "current_level", "target_level", "manager"]
+PACK_FILES = ("promotion-case.docx", "self-assessment.xlsx", "level-cards.pdf")
+
+
+class PackError(Exception):
+    """A request that cannot become a pack; the message says what the valid choices are."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackRequest:
+    person: str
+    track: str  # craft/specialism id as `cfexport list` prints it
+    current: int
+    target: int
+    manager: str | None = None
+    line: int | None = None  # the CSV line, when it came from one
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A checked request: the two roles and the folder it goes to."""
+
+    request: PackRequest
+    current: Role
+    target: Role
+    folder: str
+
+
+def tracks(framework: Framework) -> dict[str, tuple]:
+    """Every role id a pack takes (`craft/specialism`, or `craft` without specialisms)."""
+    return {c.track_id(s): (c, s) for c in framework.crafts for s in c.tracks()}
+
+
+def resolve(framework: Framework, track: str, current: int, target: int) -> tuple[Role, Role]:
+    """The current and target roles, or a PackError naming the valid ids and levels."""
+    known = tracks(framework)
+    key = track.strip().strip("/")
+    if key not in known:  # a role id with its level, or a specialism's own id, if unambiguous
+        base = key.rsplit("/", 1)[0] if key.rsplit("/", 1)[-1].isdigit() else key
+        matches = [t for t in known if t == base or t.endswith("/" + slugify(base))]
+        if len(matches) != 1:
+            raise PackError(f"unknown role '{track}'; roles are: {', '.join(known)} (see `cfexport list`)")
+        key = matches[0]
+    craft, specialism = known[key]
+    numbers = [lv.number for lv in craft.levels]
+    for label, n in (("current", current), ("target", target)):
+        if n not in numbers:
+            raise PackError(f"{label} level {n} does not exist for '{key}'; levels are: "
+                            f"{', '.join(map(str, numbers))}")
+    if target <= current:
+        raise PackError(f"target level {target} is not above the current level {current}")
+    return Role(craft, specialism, craft.level(current)), Role(craft, specialism, craft.level(target))
+
+
+def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack], list[str]]:
+    """Check every request; returns the packs and one message per bad request (with its CSV line)."""
+    packs, errors, taken = [], [], set()
+    for req in requests:
+        where = f"line {req.line}: " if req.line else ""
+        if not req.person.strip():
+            errors.append(f"{where}person is empty")
+            continue
+        try:
+            current, target = resolve(framework, req.track, req.current, req.target)
+        except PackError as exc:
+            errors.append(f"{where}{exc}")
+            continue
+        stem = f"{safe_file_name(req.person, 60)}-{safe_file_name(current.track_id.replace('/', '-'))}" \
+               f"-level-{req.current}-to-{req.target}"
+        folder, n = stem, 1
+        while folder.casefold() in taken:  # two people of one name: never one folder
+            n += 1
+            folder = f"{stem}-{n}"
+        taken.add(folder.casefold())
+        packs.append(Pack(req, current, target, folder))
+    return packs, errors
+
+
+def read_people(path: Path) -> tuple[list[PackRequest], list[str]]:
+    """The rows of a round's CSV, and one message per bad row naming its line."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [f"{path}: not UTF-8 (byte position {exc.start}); save the CSV as UTF-8"]
+    except OSError as exc:
+        return [], [f"{path}: {exc.strerror}"]
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != CSV_HEADER:
+        return [], [f"{path}:1: the header must be exactly: {','.join(CSV_HEADER)}"]
+    requests, errors = [], []
+    problems: list[Problem] = []
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(CSV_HEADER):
+            errors.append(f"{path}:{line}: expected {len(CSV_HEADER)} columns ({','.join(CSV_HEADER)}), "
+                          f"found {len(row)}")
+            continue
+        person, track, cur, tgt, manager = (clean(c.strip(), Source(str(path), line), problems) for c in row)
+        try:
+            current, target = int(cur), int(tgt)
+        except ValueError:
+            errors.append(f"{path}:{line}: current_level and target_level must be level numbers, "
+                          f"not '{cur}' and '{tgt}'")
+            continue
+        requests.append(PackRequest(person, track, current, target, manager or None, line))
+    return requests, errors
+
+
+def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
+    """The three documents of one pack, by file name."""
+    from cfexport.exporters.docx import render_promotion_case
+    from cfexport.exporters.pdf import render_cards
+    from cfexport.exporters.xlsx import render_self_assessment
+
+    req = pack.request
+    return {
+        "promotion-case.docx": render_promotion_case(framework, pack.current, pack.target, req.person,
+                                                     req.manager, context),
+        "self-assessment.xlsx": render_self_assessment(framework, pack.current, pack.target, req.person,
+                                                       req.manager, context),
+        "level-cards.pdf": render_cards(framework, [pack.current, pack.target], context,
+                                        f"{pack.current.title} and {pack.target.title}"),
+    }
+
+
+def zip_pack(files: dict[str, bytes], folder: str, context: Context) -> bytes:
+    """One pack as a zip with fixed entry dates (same input, same bytes)."""
+    stamp = max(context.build_time.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return out.getvalue()
+
+
+_state: dict = {}
+
+
+def _init(framework: Framework, context: Context) -> None:
+    _state.update(framework=framework, context=context, count=0)
+    gc.freeze()
+
+
+def _render(pack: Pack) -> tuple[dict[str, bytes], list[Problem]]:
+    ctx: Context = _state["context"]
+    ctx.problems = []
+    files = render_pack(_state["framework"], pack, ctx)
+    _state["count"] += 1
+    if _state["count"] % 25 == 0:  # python-docx documents form reference cycles: keep memory flat
+        gc.collect()
+    return files, ctx.problems
+
+
+def render_packs(framework: Framework, packs: list[Pack], context: Context, jobs: int = 1
+                 ) -> Iterator[tuple[Pack, dict[str, bytes], list[Problem]]]:
+    jobs = max(1, min(jobs, len(packs)))
+    if jobs == 1:
+        _init(framework, context)
+        try:
+            for pack in packs:
+                yield (pack, *_render(pack))
+        finally:
+            gc.unfreeze()
+        return
+    with ProcessPoolExecutor(jobs, initializer=_init, initargs=(framework, context)) as pool:
+        for pack, result in zip(packs, pool.map(_render, packs, chunksize=max(1, len(packs) // (jobs * 8)))):
+            yield (pack, *result)
+
+
+def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Context, jobs: int = 1,
+                as_zip: bool = False, progress: Callable[[int], None] | None = None) -> tuple[list[str], list[Problem]]:
+    """Render every pack into `out/packs/` (all or nothing); returns the paths written, relative to `out`."""
+    written, problems = [], []
+    with StagedOutput(Path(out) / "packs") as stage:
+        for pack, files, probs in render_packs(framework, packs, context, jobs):
+            problems.extend(probs)
+            if as_zip:
+                stage.write(f"{pack.folder}.zip", zip_pack(files, pack.folder, context))
+                written.append(f"packs/{pack.folder}.zip")
+            else:
+                for name, data in files.items():
+                    stage.write(f"{pack.folder}/{name}", data)
+                written.append(f"packs/{pack.folder}/")
+            if progress:
+                progress(1)
+    return written, list(dict.fromkeys(problems))
