@@ -175,3 +175,22 @@ def test_an_unescaped_pipe_that_would_lose_text_is_an_error_with_its_line(tmp_pa
     [err] = result.errors
     assert err.source.file == "test/level1.md" and err.source.line == 12
     assert "3 cells" in err.message and "\\|" in err.message
+
+
+def test_invisible_spaces_pasted_from_word_do_not_hide_headings_or_rows(tmp_path):
+    write_framework(tmp_path, [small_craft()])
+    page = tmp_path / "test" / "level1.md"
+    text = page.read_text("utf-8").replace("## Craft - Data", "##\u00a0Craft - Data")
+    text = text.replace("| [Analysis]", "\u200b| [Analysis]")
+    page.write_text(text, "utf-8")
+    result = read_framework(tmp_path)
+    level = result.framework.crafts[0].level(1)
+    analysis = [e for e in level.expectations if e.area_title == "Analysis"]
+    assert len(analysis) == 1 and analysis[0].specialism == "Data"
+    assert analysis[0].statements[0].text == "I analyse at level 1."
+    assert len([p for p in result.warnings if "invisible space" in p.message]) == 2
+
+
+def test_nbsp_inside_a_statement_is_kept(tmp_path):
+    _page(tmp_path, "| Delivery | 10\u00a0km and 5\u202f% |\n")
+    assert _statements(tmp_path) == [["10\u00a0km and 5\u202f%"]]

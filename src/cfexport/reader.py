@@ -28,7 +28,7 @@ from cfexport.model import (
     Statement,
 )
 from cfexport.slugs import anchor, slugify, unique_anchors
-from cfexport.text import DecodeError, clean_lines, decode, normalise
+from cfexport.text import DecodeError, clean_lines, decode, fix_structure, normalise
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 _BR = re.compile(r"^</?br\s*/?>$", re.IGNORECASE)
@@ -37,6 +37,7 @@ _ANY_NUMBER = re.compile(r"\d+")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _SPECIALISM_SEP = re.compile(r"\s+[-–—]\s+")
 _TODO = "todo"
+_ASCII_SPACE = re.compile(r"[ \t\n]+")
 
 
 def _markdown() -> MarkdownIt:
@@ -104,7 +105,7 @@ class _Reader:
             except DecodeError as exc:
                 self.error(Source(file, exc.line), exc.message)
                 continue
-            text = clean_lines(normalise(text), file, self.problems)
+            text = fix_structure(clean_lines(normalise(text), file, self.problems), file, self.problems)
             try:
                 page = frontmatter.split(text)
             except frontmatter.FrontMatterError as exc:
@@ -438,7 +439,12 @@ def _plain(inline: Token | None) -> str:
     """An inline as one line of text (a `<br>` becomes a space)."""
     if inline is None:
         return ""
-    return " ".join("".join(" " if p is None else p for p in _pieces(inline)).split())
+    return _squash("".join(" " if p is None else p for p in _pieces(inline)))
+
+
+def _squash(text: str) -> str:
+    """Runs of ASCII white space to one space (markdown's own rule); NBSP and friends are kept."""
+    return _ASCII_SPACE.sub(" ", text).strip(" ")
 
 
 def _statements(inline: Token) -> list[str]:
@@ -446,7 +452,7 @@ def _statements(inline: Token) -> list[str]:
     out, current = [], []
     for piece in _pieces(inline) + [None]:
         if piece is None:
-            text = " ".join("".join(current).split())
+            text = _squash("".join(current))
             if text:
                 out.append(text)
             current = []

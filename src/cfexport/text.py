@@ -58,3 +58,25 @@ def clean_lines(text: str, file: str, problems: list[Problem]) -> str:
     if not _ILLEGAL.search(text):
         return text
     return "\n".join(clean(line, Source(file, i), problems) for i, line in enumerate(text.split("\n"), 1))
+
+
+# Spaces pasted from Word or Google Docs (no-break, narrow no-break, zero-width...) where
+# markdown needs a plain space or nothing: before a heading's or a table row's first
+# character, and between a heading's `#`s and its text. Elsewhere they are kept.
+_ODD_SPACE = "\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff"
+_LEADING = re.compile(f"^[ {_ODD_SPACE}]*[{_ODD_SPACE}][ {_ODD_SPACE}]*(?=[#|])")
+_AFTER_HASHES = re.compile(f"^(#{{1,6}})[{_ODD_SPACE}]+")
+
+
+def fix_structure(text: str, file: str, problems: list[Problem]) -> str:
+    """Make headings and table rows that odd spaces would hide visible to markdown again."""
+    if not re.search(f"[{_ODD_SPACE}]", text):
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        fixed = _AFTER_HASHES.sub(r"\1 ", _LEADING.sub("", line))
+        if fixed != line:
+            problems.append(Problem("warning", Source(file, i + 1),
+                                    "replaced a non-breaking or invisible space that hid a heading or table row"))
+            lines[i] = fixed
+    return "\n".join(lines)
