@@ -443,8 +443,9 @@ def _plain(inline: Token | None) -> str:
 
 
 def _squash(text: str) -> str:
-    """Runs of ASCII white space to one space (markdown's own rule); NBSP and friends are kept."""
-    return _ASCII_SPACE.sub(" ", text).strip(" ")
+    """Runs of ASCII white space to one space (markdown's own rule); NBSP and friends are kept
+    inside the text, trimmed at its ends."""
+    return _ASCII_SPACE.sub(" ", text).strip()
 
 
 def _statements(inline: Token) -> list[str]:
