@@ -1,0 +1,300 @@
+"""`make bench`: cfexport against the raw libraries, start-up, packs and scaling.
+
+Every figure is measured in a fresh process, side by side in one run, on this machine.
+The raw floor writes the same documents (same text, same count) with minimal direct
+calls of the same library: what the library itself costs. Prints a table and writes
+benchmarks/results/bench.json. Not a test: nothing here asserts.
+
+    python benchmarks/bench.py            # everything (several minutes on 2 cores)
+    python benchmarks/bench.py --quick    # smaller packs round, for a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests"))
+BIN = Path(sys.executable).parent
+AREAS = 15
+
+
+# -- the synthetic framework ---------------------------------------------------------------
+def make_framework(root: Path, crafts: int, specialisms: int = 2, levels: int = 8, areas: int = AREAS) -> Path:
+    """crafts × specialisms × levels, `areas` areas per craft (a third of them per specialism),
+    statements of realistic length, in the real page format."""
+    from factory import CraftSpec, LevelSpec, write_framework
+
+    sentence = ("I {verb} the {thing} of my team and explain the trade-offs I make, with evidence "
+                "from my own work at level {n}.")
+    verbs = ["shape", "deliver", "improve", "review", "design", "own"]
+    specs = []
+    for c in range(crafts):
+        names = [f"Specialism {chr(65 + s)}" for s in range(specialisms)]
+        shared = areas - areas // 3
+        area_list = [(None, f"Area {c}-{a}", f"What area {a} of craft {c} is about, in a sentence or two.")
+                     for a in range(shared)]
+        for i in range(areas - shared):
+            area_list.append((names[i % specialisms], f"Area {c}-{shared + i}", "A specialism's own area."))
+        lvls = []
+        for n in range(1, levels + 1):
+            sections: dict = {}
+            for spec, title, _ in area_list:
+                stmts = [sentence.format(verb=verbs[(n + k) % len(verbs)], thing=f"{title} part {k}", n=n)
+                         for k in range(1 + (n + len(title)) % 3)]
+                sections.setdefault(spec, []).append((title, stmts))
+            lvls.append(LevelSpec(n, f"Name{n}", sections))
+        specs.append(CraftSpec(f"Craft {c} Engineering", f"craft{c}", area_list, lvls))
+    return write_framework(root, specs, title="Benchmark Framework")
+
+
+# -- measurements, each run in a child process --------------------------------------------
+def child(kind: str, fw: str, out: str, fmt: str, jobs: int) -> dict:
+    """Runs in a fresh process: time one piece of work; report seconds and peak memory."""
+    t0 = time.perf_counter()
+    if kind == "cfexport":
+        from cfexport import build as builder
+        from cfexport import registry
+        from cfexport.reader import read_framework
+        from cfexport.repro import build_time
+
+        framework = read_framework(fw).framework
+        exporters = registry.load(fmt.split(",") if fmt != "all" else None)
+        entries, _ = builder.build(framework, Path(out), exporters, ROOT / "templates", build_time(), jobs)
+        count = len(entries)
+    else:
+        count = raw_floor(fmt, fw, Path(out))
+    seconds = time.perf_counter() - t0
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return {"seconds": seconds, "peak_mb": peak, "documents": count}
+
+
+def raw_floor(fmt: str, fw: str, out: Path) -> int:
+    """The same documents written by direct, minimal library calls (no styling, no checks)."""
+    from cfexport.reader import read_framework
+
+    framework = read_framework(fw).framework
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for name in (["docx", "xlsx", "pdf", "json"] if fmt == "all" else fmt.split(",")):
+        n += RAW[name](framework, out)
+    return n
+
+
+def raw_docx(framework, out: Path) -> int:
+    import docx
+
+    n = 0
+    for role in framework.roles():
+        d = docx.Document()
+        d.add_heading(role.title, 0)
+        for area in role.areas():
+            d.add_heading(area.area_title, 1)
+            if area.area:
+                d.add_paragraph(area.area.definition)
+            for s in area.statements:
+                d.add_paragraph(s.text, style="List Bullet")
+        d.save(out / f"role-{n}.docx")
+        n += 1
+    return n
+
+
+def raw_xlsx(framework, out: Path) -> int:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    long = wb.active
+    long.title = "Statements"
+    for craft in framework.crafts:
+        for spec in craft.tracks():
+            ws = wb.create_sheet(f"{craft.id}-{spec or ''}"[:31])
+            ws.append(["Area", "Definition"] + [lv.label for lv in craft.levels])
+            rows: dict = {}
+            for level in craft.levels:
+                for area in type(next(craft.roles()))(craft, spec, level).areas():
+                    rows.setdefault(area.area_title, [area.area_title, area.area.definition if area.area else ""])
+                    rows[area.area_title].append("\n".join(s.text for s in area.statements))
+            for row in rows.values():
+                ws.append(row)
+        for level in craft.levels:
+            for exp in level.expectations:
+                for i, s in enumerate(exp.statements, 1):
+                    long.append([craft.title, exp.specialism or "shared", exp.area_title, level.number,
+                                 level.name, i, s.text, s.source.file, s.source.line])
+    wb.save(out / "matrix.xlsx")
+    return 1
+
+
+def raw_pdf(framework, out: Path) -> int:
+    from reportlab.lib.pagesizes import A6
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+    from xml.sax.saxutils import escape
+
+    styles = getSampleStyleSheet()
+    for craft in framework.crafts:
+        story = []
+        for role in craft.roles():
+            story.append(Paragraph(escape(role.title), styles["Heading2"]))
+            for area in role.areas():
+                story.append(Paragraph(escape(area.area_title), styles["Heading4"]))
+                for s in area.statements:
+                    story.append(Paragraph(escape(s.text), styles["BodyText"], bulletText="•"))
+            story.append(PageBreak())
+        SimpleDocTemplate(str(out / f"{craft.id}.pdf"), pagesize=A6).build(story)
+    return len(framework.crafts)
+
+
+def raw_json(framework, out: Path) -> int:
+    (out / "framework.json").write_text(json.dumps(framework.to_dict(), ensure_ascii=False, indent=2), "utf-8")
+    return 1
+
+
+RAW = {"docx": raw_docx, "xlsx": raw_xlsx, "pdf": raw_pdf, "json": raw_json}
+
+
+def run_child(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"})
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed: {args}\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def best_of(n: int, *args: str) -> dict:
+    runs = [run_child(*args) for _ in range(n)]
+    return min(runs, key=lambda r: r["seconds"])
+
+
+def whole_process(cmd: list[str], n: int = 5) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=False)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def packs_round(fw: Path, tmp: Path, people: int, jobs: int) -> dict:
+    import csv
+
+    csv_path = tmp / f"people-{people}.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["person", "role", "current_level", "target_level", "manager"])
+        for i in range(people):
+            craft, spec, level = i % 4, "specialism-a" if i % 2 else "specialism-b", 1 + i % 7
+            w.writerow([f"Person {i}", f"craft{craft}/{spec}", level, level + 1, "Manager"])
+    out = tmp / f"packs-{people}-{jobs}"
+    t0 = time.perf_counter()
+    proc = subprocess.run([str(BIN / "cfexport"), "packs", "--people", str(csv_path), "--framework", str(fw),
+                           "--out", str(out), "--jobs", str(jobs)], capture_output=True, text=True,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}, cwd=ROOT)
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"packs failed:\n{proc.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": seconds, "packs": people, "per_pack_ms": 1000 * seconds / people, "peak_mb_max_process": peak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", nargs=5, metavar=("KIND", "FW", "OUT", "FMT", "JOBS"))
+    parser.add_argument("--quick", action="store_true", help="packs round of 100/200 instead of 100/1000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if args.child:
+        kind, fw, out, fmt, jobs = args.child
+        print(json.dumps(child(kind, fw, out, fmt, int(jobs))))
+        return
+
+    results: dict = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                                 "platform": platform.platform()}}
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        medium = make_framework(tmp / "medium", 4)
+        large = make_framework(tmp / "large", 40)
+        o = lambda name: str(tmp / "out" / name)  # noqa: E731
+
+        for fmt in ("docx", "xlsx", "pdf", "json"):
+            ours = best_of(args.repeat, "cfexport", str(medium), o(f"c-{fmt}"), fmt, "1")
+            floor = best_of(args.repeat, "raw", str(medium), o(f"r-{fmt}"), fmt, "1")
+            ratio = ours["seconds"] / floor["seconds"]
+            results[f"medium_{fmt}"] = {"cfexport": ours, "floor": floor, "ratio": ratio}
+            rows.append((f"medium {fmt} ({ours['documents']} files)", f"{ours['seconds']:.2f} s, {ours['peak_mb']:.0f} MB",
+                         f"{floor['seconds']:.2f} s, {floor['peak_mb']:.0f} MB", f"{ratio:.2f}×"))
+        floor_all = best_of(args.repeat, "raw", str(medium), o("r-all"), "all", "1")
+        for jobs in (1, 2):
+            ours = best_of(args.repeat, "cfexport", str(medium), o(f"c-all-{jobs}"), "all", str(jobs))
+            ratio = ours["seconds"] / floor_all["seconds"]
+            results[f"medium_build_jobs{jobs}"] = {"cfexport": ours, "floor": floor_all, "ratio": ratio}
+            rows.append((f"medium whole build, --jobs {jobs}", f"{ours['seconds']:.2f} s, {ours['peak_mb']:.0f} MB",
+                         f"{floor_all['seconds']:.2f} s (1 process)", f"{ratio:.2f}×"))
+        big = best_of(1, "cfexport", str(large), o("c-large"), "all", "1")
+        scale = big["seconds"] / results["medium_build_jobs1"]["cfexport"]["seconds"]
+        results["large_build_jobs1"] = {"cfexport": big, "large_over_medium": scale}
+        rows.append((f"large whole build ({big['documents']} files), --jobs 1",
+                     f"{big['seconds']:.2f} s, {big['peak_mb']:.0f} MB", "", f"large/medium {scale:.1f}×"))
+
+        exe = str(BIN / "cfexport")
+        start = {
+            "help": whole_process([exe, "--help"]),
+            "list": whole_process([exe, "list", "--framework", str(medium)]),
+            "validate": whole_process([exe, "validate", "--framework", str(medium)]),
+            "bare_python": whole_process([sys.executable, "-c", "pass"]),
+        }
+        results["startup_seconds"] = start
+        for k, v in start.items():
+            rows.append((f"start-up: {k}", f"{v:.3f} s", "", ""))
+
+        sizes = (100, 200) if args.quick else (100, 1000)
+        for people in sizes:
+            for jobs in (1, 2):
+                if people == sizes[1] and jobs == 1 and not args.quick:
+                    continue  # the 1-process 1,000 round is the 100 round ×10: measured by scaling
+                r = packs_round(medium, tmp, people, jobs)
+                results[f"packs_{people}_jobs{jobs}"] = r
+                rows.append((f"packs: {people} people, --jobs {jobs}",
+                             f"{r['seconds']:.1f} s ({r['per_pack_ms']:.0f} ms/pack), {r['peak_mb_max_process']:.0f} MB",
+                             "", ""))
+
+    goals = {
+        "medium build, 1 process <= 1.2x floor": results["medium_build_jobs1"]["ratio"] <= 1.2,
+        "medium build, --jobs 2 <= 0.65x floor": results["medium_build_jobs2"]["ratio"] <= 0.65,
+        "cfexport --help <= 0.15 s": results["startup_seconds"]["help"] <= 0.15,
+        "cfexport validate (medium) <= 0.4 s": results["startup_seconds"]["validate"] <= 0.4,
+        "large/medium build <= 11x": results["large_build_jobs1"]["large_over_medium"] <= 11,
+    }
+    key = f"packs_{1000 if not args.quick else 200}_jobs2"
+    if key in results and not args.quick:
+        goals["1,000 packs --jobs 2 <= 40 s"] = results[key]["seconds"] <= 40
+        goals["1,000 packs peak memory <= 250 MB"] = results[key]["peak_mb_max_process"] <= 250
+    results["goals"] = goals
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'measure':<{width}}  {'cfexport':<28} {'raw floor':<24} ratio")
+    for r in rows:
+        print(f"{r[0]:<{width}}  {r[1]:<28} {r[2]:<24} {r[3]}")
+    print("\ngoals:")
+    for goal, met in goals.items():
+        print(f"  {'met ' if met else 'MISSED'}  {goal}")
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "bench.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print(f"\nwrote {HERE / 'results' / 'bench.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Property-based: generated frameworks with arbitrary text go through every exporter,
+and every statement is read back out of the docx, the xlsx and the PDF."""
+
+from __future__ import annotations
+
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from conftest import TEMPLATES
+from factory import CraftSpec, LevelSpec, write_framework
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from readback import docx_text, pdf_text, squash, xlsx_cells
+
+from cfexport import build as builder
+from cfexport import registry
+from cfexport.reader import read_framework
+from cfexport.repro import build_time
+
+# What the shipped font (DejaVu Sans) draws: Latin, Latin-1, Latin Extended-A, Greek, Cyrillic,
+# general punctuation; plus markup and formula characters, which are ASCII.
+ALPHABET = st.one_of(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+    st.characters(min_codepoint=0xA1, max_codepoint=0x17F),
+    st.characters(min_codepoint=0x391, max_codepoint=0x3C9),
+    st.characters(min_codepoint=0x410, max_codepoint=0x44F),
+    st.sampled_from("‘’“”–—…•€"),
+)
+PREFIX = st.sampled_from(["", "=", "+", "-", "@", "<", "&", "</para>", "{{ ", "TODO "])
+
+
+def _clean(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+statement = st.builds(lambda p, t: _clean(p + t), PREFIX, st.text(ALPHABET, min_size=1, max_size=300)).filter(
+    lambda s: s and s.upper() != "TODO")
+area_names = st.lists(st.text(st.characters(min_codepoint=0x41, max_codepoint=0x5A), min_size=3, max_size=12),
+                      min_size=1, max_size=6, unique=True)
+
+
+@st.composite
+def frameworks(draw):
+    areas = draw(area_names)
+    n_levels = draw(st.integers(1, 3))
+    levels = []
+    for n in range(1, n_levels + 1):
+        rows = [(a, draw(st.lists(statement, min_size=1, max_size=4))) for a in areas]
+        levels.append(LevelSpec(n, f"L{n}", {None: rows}))
+    long = draw(st.booleans())
+    if long:  # a very long statement that must continue over cards, never be cut
+        levels[0].sections[None][0][1].append("long " * 600 + "end")
+    return CraftSpec("Generated Craft", "gen", [(None, a, f"About {a}.") for a in areas], levels)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frameworks())
+def test_every_statement_is_read_back_from_every_format(craft):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_framework(Path(tmp) / "fw", [craft])
+        result = read_framework(root)
+        assert not result.errors, result.errors
+        fw = result.framework
+        expected = [s for lv in craft.levels for _, stmts in lv.sections[None] for s in stmts]
+        assert sorted(s.text for s in fw.statements()) == sorted(expected)
+        out = Path(tmp) / "out"
+        entries, _ = builder.build(fw, out, registry.load(["docx", "xlsx", "pdf"]), TEMPLATES, build_time(), jobs=1)
+        docx_all = "\n".join(docx_text(out / e["path"]) for e in entries if e["path"].endswith(".docx"))
+        [xlsx] = [out / e["path"] for e in entries if e["path"].endswith(".xlsx")]
+        cells = xlsx_cells(xlsx)
+        xlsx_strings = {str(c.value) for c in cells if c.data_type == "s"}
+        xlsx_all = "\n".join(xlsx_strings)
+        pdf_all = squash("\n".join(pdf_text(out / e["path"]) for e in entries if e["path"].endswith(".pdf")))
+        for s in expected:
+            assert s in docx_all, s
+            assert s in xlsx_strings or s in xlsx_all, s
+            if len(s) > 1000:  # continues over several cards, with each card's heading in between
+                assert pdf_all.count("long") >= s.count("long") and "end" in pdf_all
+            else:
+                assert squash(s) in pdf_all, s
+        assert not [c for c in cells if c.data_type == "f"]
