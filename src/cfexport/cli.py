@@ -176,7 +176,7 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
     from cfexport import registry, repro
     from cfexport.theme import default_templates
 
-    fw = read_or_fail(framework_dir, strict, quiet=True).framework
+    fw = read_or_fail(framework_dir, strict).framework
     exporters = registry.load(list(formats_))
     templates = templates_dir or default_templates()
     if not templates.is_dir():
