@@ -43,5 +43,6 @@ def pdf_text(path: Path) -> str:
 
 
 def squash(text: str) -> str:
-    """Text without any white space: PDF extraction rewraps lines, which must not count as loss."""
-    return re.sub(r"\s+", "", text)
+    """Text without white space or soft hyphens: PDF extraction rewraps lines, and a soft hyphen
+    is invisible by definition; neither counts as loss."""
+    return re.sub(r"[\s\u00ad]+", "", text)
