@@ -1,0 +1,525 @@
+"""The Excel competency matrix and the self-assessment workbook, read back with openpyxl
+(and LibreOffice), never with our own code."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import FRAMEWORK, TEMPLATES, need_tool
+from factory import TODO, CraftSpec, LevelSpec, small_craft, write_framework
+from openpyxl.utils import range_boundaries
+
+from cfexport.cli import main
+from cfexport.compare import compare
+from cfexport.exporters.base import Context, ExportError
+from cfexport.exporters.excel import SheetNames
+from cfexport.exporters.xlsx import XlsxExporter, render_self_assessment
+from cfexport.model import Area, Craft, Expectation, Framework, Level, Role, Source, Statement
+from cfexport.reader import read_framework
+
+WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+BULLET = "• "
+TODO_TEXT = "Not yet defined (TODO)"
+ABSENT_TEXT = "Not described at this level"
+LONG_HEADER = ["Craft", "Specialism", "Area", "Level", "Level name", "Status", "No.", "Statement",
+               "Source file", "Source line"]
+HOSTILE = [
+    "=1+1", "=HYPERLINK(\"http://evil.example\",\"click\")", "+44 20 7946 0000", "-- none --", "-2+3",
+    "@SUM(A1:A2)", "#N/A", "TRUE", "0012", "1e5", "2024-01-02",
+    "<b>R&D</b> </para> &amp; &nbsp; {{ 7*7 }}",
+    "Ελληνικά Кириллица 日本語 😀 العربية עברית",
+    "long " * 299 + "end",
+]
+QUOTED = {"=", "+", "-", "@"}
+
+
+def _context(templates: Path = TEMPLATES) -> Context:
+    return Context(templates=templates, build_time=WHEN, version="2023-11-14")
+
+
+def _render(fw: Framework, templates: Path = TEMPLATES) -> tuple[bytes, Context]:
+    ctx = _context(templates)
+    ex = XlsxExporter()
+    [doc] = ex.plan(fw)
+    return ex.render(fw, doc, ctx), ctx
+
+
+def _load(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _read(root: Path) -> Framework:
+    result = read_framework(root)
+    assert not result.errors, result.errors
+    return result.framework
+
+
+def _matrix_sheet(wb, craft, spec):
+    """The sheet of one track, found by its title cell (sheet names may be shortened)."""
+    title = f"{craft.title} · {spec}" if spec else craft.title
+    found = [ws for ws in wb.worksheets if ws["A1"].value == title]
+    assert len(found) == 1, (title, wb.sheetnames)
+    return found[0]
+
+
+def _grid(ws):
+    """{(area title, level header): cell} of a matrix sheet, and the area order."""
+    headers = {c.column: c.value for c in ws[2] if c.value}
+    areas, grid = [], {}
+    for row in ws.iter_rows(min_row=3):
+        if row[0].value is None:
+            continue
+        areas.append(row[0].value)
+        for cell in row:
+            if cell.column in headers:
+                grid[(row[0].value, headers[cell.column])] = cell
+    return areas, grid
+
+
+def _long_rows(wb):
+    ws = wb["Statements"]
+    rows = list(ws.iter_rows(min_row=1))
+    assert [c.value for c in rows[0]] == LONG_HEADER
+    return rows[1:]
+
+
+# --- the shipped framework -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped_matrix(shipped):
+    data, ctx = _render(shipped)
+    return data, _load(data), ctx
+
+
+def test_plan_is_one_workbook_for_the_whole_framework(shipped):
+    [doc] = XlsxExporter().plan(shipped)
+    assert (doc.path, doc.suffix, doc.craft, doc.specialism, doc.level) == (("competency-matrix",), ".xlsx",
+                                                                            None, None, None)
+
+
+def test_every_shipped_statement_is_in_the_matrix_in_its_area_row_and_level_column(shipped, shipped_matrix):
+    _, wb, ctx = shipped_matrix
+    assert wb.sheetnames == ["ML Engineer", "Edge ML Engineer", "Statements", "About"]
+    assert ctx.problems == []
+    todo_cells = 0
+    for craft in shipped.crafts:
+        for spec in craft.tracks():
+            ws = _matrix_sheet(wb, craft, spec)
+            areas, grid = _grid(ws)
+            # craft-page order: shared areas first, then this specialism's; never another's
+            expected = [a.title for a in craft.areas if a.specialism in (None, spec)]
+            assert areas == expected
+            assert [c.value for c in ws[2]][-len(craft.levels):] == [lv.label for lv in craft.levels]
+            for level in craft.levels:
+                for ae in Role(craft, spec, level).areas():
+                    cell = grid[(ae.area_title, level.label)]
+                    assert cell.data_type == "s"
+                    if ae.statements:
+                        assert cell.value.split("\n") == [BULLET + s.text for s in ae.statements]
+                    elif ae.todo:
+                        todo_cells += 1
+                        assert cell.value == TODO_TEXT
+                        assert cell.fill.fgColor.rgb.endswith("FFF2CC")
+                    else:
+                        assert cell.value == ABSENT_TEXT
+            # the definition sits beside the area
+            for area in craft.areas:
+                if area.specialism in (None, spec):
+                    row = areas.index(area.title) + 3
+                    assert area.definition in [c.value for c in ws[row]]
+    assert todo_cells == 6  # level 5: two areas, level 6: one; for each of the two specialisms
+
+
+def test_every_shipped_statement_is_in_the_long_table_with_its_source(shipped, shipped_matrix):
+    _, wb, _ = shipped_matrix
+    rows = [[c.value for c in r] for r in _long_rows(wb)]
+    expected = []
+    for craft in shipped.crafts:
+        for level in craft.levels:
+            for exp in level.expectations:
+                title = craft.area(exp.area_id).title
+                spec = exp.specialism or "shared"
+                if exp.todo:
+                    expected.append([craft.title, spec, title, level.number, level.name, "todo", None, None,
+                                     exp.source.file, exp.source.line])
+                for i, s in enumerate(exp.statements, 1):
+                    expected.append([craft.title, spec, title, level.number, level.name, "defined", i, s.text,
+                                     s.source.file, s.source.line])
+    assert rows == expected
+    assert sum(1 for r in rows if r[5] == "defined") == sum(1 for _ in shipped.statements())
+    # the file and line really are where the statement is written
+    for r in rows:
+        if r[5] == "defined":
+            line = (FRAMEWORK / r[8]).read_text("utf-8").split("\n")[r[9] - 1]
+            assert r[7] in line, r
+    table = wb["Statements"].tables["FrameworkStatements"]
+    assert table.ref == f"A1:J{len(rows) + 1}"
+    assert table.tableStyleInfo.showRowStripes
+
+
+def test_matrix_is_made_for_people_and_printers(shipped_matrix):
+    _, wb, _ = shipped_matrix
+    ws = wb["ML Engineer"]
+    assert ws.freeze_panes == "B3"
+    assert ws.auto_filter.ref == f"A2:G{ws.max_row}"
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$1:$2"
+    assert ws.oddHeader.right.text == "&A" and ws.oddFooter.right.text == "Page &P of &N"
+    assert ws.oddHeader.left.text == "Vaarst Career Framework"
+    for row in ws.iter_rows(min_row=3):
+        lines = max(len(str(c.value).split("\n")) for c in row if c.value)
+        height = ws.row_dimensions[row[0].row].height
+        assert height and height >= 12.5 * lines, (row[0].row, height, lines)
+        assert all(c.alignment.wrap_text for c in row)
+    for letter in "ABCDEFG":
+        assert ws.column_dimensions[letter].width >= 14
+    about = [c.value for row in wb["About"].iter_rows() for c in row if c.value]
+    assert "Vaarst Career Framework" in about and "2023-11-14" in about
+    assert TODO_TEXT in about and ABSENT_TEXT in about
+    assert wb.properties.title == "Vaarst Career Framework: competency matrix"
+    assert wb.properties.creator == "Vaarst Career Framework"
+    assert wb.properties.created == WHEN.replace(tzinfo=None)
+
+
+def test_two_builds_with_source_date_epoch_are_byte_identical(tmp_path):
+    runner = CliRunner()
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = runner.invoke(main, ["build", "--framework", str(FRAMEWORK), "--out", str(out), "--format", "xlsx",
+                                      "--jobs", "1"], env={"SOURCE_DATE_EPOCH": "1700000000"})
+        assert result.exit_code == 0, result.output
+        outs.append((out / "competency-matrix.xlsx").read_bytes())
+    assert outs[0] == outs[1]
+    with zipfile.ZipFile(io.BytesIO(outs[0])) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+        assert b"2023-11-14T22:13:20Z" in zf.read("docProps/core.xml")
+
+
+# --- hostile text ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hostile_matrix(tmp_path_factory):
+    root = write_framework(tmp_path_factory.mktemp("hostile") / "fw",
+                           [small_craft({"Delivery1": HOSTILE})], title="R&D &P Framework")
+    fw = _read(root)
+    data, ctx = _render(fw)
+    return fw, data, _load(data), ctx
+
+
+def test_hostile_statements_are_literal_string_cells_never_formulas(hostile_matrix):
+    fw, data, wb, ctx = hostile_matrix
+    assert ctx.problems == []
+    rows = [r for r in _long_rows(wb) if r[2].value == "Delivery" and r[3].value == 1 and r[1].value == "shared"]
+    assert [r[7].value for r in rows] == HOSTILE
+    for r in rows:
+        cell = r[7]
+        assert cell.data_type == "s"
+        assert bool(cell.quotePrefix) == (cell.value[0] in QUOTED or cell.value == "#N/A"), cell.value
+    craft = fw.crafts[0]
+    for spec in craft.tracks():
+        _, grid = _grid(_matrix_sheet(wb, craft, spec))
+        cell = grid[("Delivery", "Level 1 · Junior")]
+        assert cell.data_type == "s"
+        assert cell.value.split("\n") == [BULLET + s for s in HOSTILE]
+    # nothing anywhere in the package is a formula or an error value
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/"):
+                xml = zf.read(name).decode("utf-8")
+                assert "<f>" not in xml and "<f " not in xml and 't="e"' not in xml, name
+    # the header escapes & so that "&P" in a title is not a page number
+    assert wb.worksheets[0].oddHeader.left.text == "R&&D &&P Framework"
+
+
+def test_a_statement_too_long_for_a_cell_is_an_error_naming_file_and_line(tmp_path):
+    for i, text in enumerate(["word " * 7000, "😀" * 16_400]):  # 35,000 characters; 32,800 UTF-16 units
+        root = write_framework(tmp_path / f"fw{i}", [small_craft({"Analysis2": ["short", text]})])
+        fw = _read(root)
+        with pytest.raises(ExportError) as err:
+            _render(fw)
+        page = root / "test" / "level2.md"
+        line = next(n for n, ln in enumerate(page.read_text("utf-8").split("\n"), 1) if "short" in ln)
+        assert str(err.value.source) == f"test/level2.md:{line}"
+        assert "32,767" in str(err.value)
+
+
+def test_long_text_below_the_limit_is_kept_whole(tmp_path):
+    text = "x" * 32_000
+    fw = _read(write_framework(tmp_path / "fw", [small_craft({"Analysis2": [text]})]))
+    wb = _load(_render(fw)[0])
+    assert text in [r[7].value for r in _long_rows(wb)]
+
+
+def test_control_characters_are_dropped_with_a_warning_naming_file_and_line():
+    # a model built by some other reader, which did not clean its text
+    src = Source("x/level1.md", 12)
+    area = Area("a", "Area", "Def", None, Source("x/index.md", 3))
+    exp = Expectation("a", "Area", None, (Statement("keep\x0bthis\x00", src),), False, src)
+    level = Level(1, "One", "Level 1 (One)", "One", None, False, (exp,), Source("x/level1.md", 1))
+    craft = Craft("x", "X Craft", "", None, (area,), (), (level,), Source("x/index.md", 1))
+    fw = Framework("FW", "", None, (craft,), Source("index.md", 1))
+    data, ctx = _render(fw)
+    assert [str(p) for p in ctx.problems] == [
+        "x/level1.md:12: warning: removed character(s) an Excel cell cannot hold: U+0000, U+000B"]
+    assert "keepthis" in [r[7].value for r in _long_rows(_load(data))]
+
+
+def _no_specialisms(title: str, slug: str) -> CraftSpec:
+    return CraftSpec(title, slug, [(None, "Delivery", "Shipping work.")],
+                     [LevelSpec(1, "One", {None: [("Delivery", [f"I deliver in {slug}."])]})])
+
+
+def test_sheet_names_are_valid_and_unique_whatever_the_titles(tmp_path):
+    long = "Engineering [Platform]: Infrastructure / Reliability * Operations? "
+    crafts = [small_craft(), small_craft(), _no_specialisms("History", "hist"),
+              _no_specialisms("Statements", "stat"), _no_specialisms("'Quoted' Craft", "quoted"),
+              _no_specialisms(long + "one", "long1"), _no_specialisms(long + "two", "long2")]
+    crafts[0].title, crafts[1].title, crafts[1].slug = "Test Craft", "Other Craft", "other"
+    fw = _read(write_framework(tmp_path / "fw", crafts))
+    wb = _load(_render(fw)[0])
+    names = wb.sheetnames
+    assert len({n.casefold() for n in names}) == len(names)
+    for name in names:
+        assert 0 < len(name.encode("utf-16-le")) // 2 <= 31, name
+        assert not set(name) & set("[]:*?/\\"), name
+        assert not name.startswith("'") and not name.endswith("'"), name
+        assert name.casefold() != "history"
+    assert names[-2:] == ["Statements", "About"]
+    # every track has its own sheet, found by its full title; the two long titles collide
+    # after truncation and still get two sheets
+    for craft in fw.crafts:
+        for spec in craft.tracks():
+            _matrix_sheet(wb, craft, spec)
+    assert len(names) == 2 * 2 + 5 + 2
+
+
+def test_sheet_names_edge_cases():
+    names = SheetNames(reserved=("Statements", "About"))
+    got = [names.take(t) for t in ["", "'''", "history", "ABOUT", "a" * 40, "a" * 40, "😀" * 20, "x/y:z?*",
+                                   "[x]", " 'q' "]]
+    assert got == ["Sheet", "Sheet (2)", "history (2)", "ABOUT (2)", "a" * 31, "a" * 27 + " (2)",
+                   "😀" * 15, "x-y-z", "(x)", "q"]
+
+
+def test_left_out_areas_say_so_and_huge_cells_widen_their_column_with_a_warning(tmp_path):
+    many = [f"A long statement about delivery that goes on for a while, number {i}." for i in range(150)]
+    areas = [(None, "Delivery", "Shipping work."), (None, "Mentoring", "Growing others.")]
+    levels = [LevelSpec(1, "One", {None: [("Delivery", ["I deliver."])]}),  # leaves Mentoring out
+              LevelSpec(2, "Two", {None: [("Delivery", many), ("Mentoring", ["I mentor."])]})]
+    fw = _read(write_framework(tmp_path / "fw", [CraftSpec("Plain Craft", "plain", areas, levels)]))
+    data, ctx = _render(fw)
+    wb = _load(data)
+    ws = wb["Plain"]
+    assert [c.value for c in ws[2]] == ["Area", "What the area covers", "Level 1 · One", "Level 2 · Two"]
+    _, grid = _grid(ws)
+    assert grid[("Mentoring", "Level 1 · One")].value == ABSENT_TEXT
+    assert grid[("Delivery", "Level 2 · Two")].value.split("\n") == [BULLET + m for m in many]
+    assert ws.column_dimensions["D"].width > 40 and ws.row_dimensions[3].height == 409
+    assert len(ctx.problems) == 1 and "too long to show whole" in ctx.problems[0].message
+    assert str(ctx.problems[0].source).startswith("plain/level2.md:")
+
+
+# --- theme settings --------------------------------------------------------------------
+
+def test_theme_settings_change_the_workbook_and_bad_ones_name_the_file(tmp_path, shipped):
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "theme.yaml").write_text("xlsx:\n  bullet: \"\"\n  ratings: [Low, Mid, High]\n  todo_fill: \"FF0000\"\n",
+                                     "utf-8")
+    wb = _load(_render(shipped, good)[0])
+    _, grid = _grid(wb["ML Engineer"])
+    assert grid[("ML Ops", "Level 5 · Junior")].value.split("\n")[0] == \
+        "I work effectively with the ML tools and software packages used by my team."
+    assert grid[("Architecture Design", "Level 5 · Junior")].fill.fgColor.rgb.endswith("FF0000")
+    craft = shipped.crafts[0]
+    data = render_self_assessment(shipped, Role(craft, "ML Engineer", craft.level(5)),
+                                  Role(craft, "ML Engineer", craft.level(6)), "P", None, _context(good))
+    [dv] = _load(data)["Self-assessment"].data_validations.dataValidation
+    assert dv.formula1 == '"Low,Mid,High"'
+    for i, bad in enumerate(["xlsx:\n  todo_fill: yellowish\n", "xlsx:\n  ratings: [\"A,B\", C]\n",
+                             "xlsx:\n  widths: {level: 1000}\n"]):
+        folder = tmp_path / f"bad{i}"
+        folder.mkdir()
+        (folder / "theme.yaml").write_text(bad, "utf-8")
+        with pytest.raises(ExportError) as err:
+            _render(shipped, folder)
+        assert str(folder / "theme.yaml") in str(err.value)
+
+
+# --- the self-assessment ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ml_assessment(shipped):
+    craft = shipped.crafts[0]
+    current, target = Role(craft, "ML Engineer", craft.level(5)), Role(craft, "ML Engineer", craft.level(6))
+    ctx = _context()
+    data = render_self_assessment(shipped, current, target, "Ada Lovelace", "Grace Hopper", ctx)
+    return current, target, data, _load(data), ctx
+
+
+def _assessment_rows(ws):
+    header = next(r[0].row for r in ws.iter_rows() if r[0].value == "Area" and r[2].value == "Statement")
+    assert [c.value for c in ws[header]] == ["Area", "No.", "Statement", "New at this level?", "Self rating",
+                                             "Manager rating", "Evidence", "Notes"]
+    return header, [r for r in ws.iter_rows(min_row=header + 1) if r[0].value is not None]
+
+
+def test_self_assessment_has_every_target_statement_marked_new_or_not(ml_assessment):
+    current, target, _, wb, ctx = ml_assessment
+    assert wb.sheetnames == ["Self-assessment", "Summary"]
+    assert ctx.problems == []
+    ws = wb["Self-assessment"]
+    _, rows = _assessment_rows(ws)
+    rated = [(r[0].value, r[2].value, r[3].value) for r in rows if isinstance(r[1].value, int)]
+    expected = [(a.area_title, c.statement.text, {"new": "Yes", "changed": "Yes (reworded)"}.get(c.kind, "No"))
+                for a in compare(current, target) for c in a.changes]
+    assert rated == expected
+    assert [s.text for a in target.areas() for s in a.statements] == [r[1] for r in rated]
+    assert ("Architecture Design",
+            "I design components of ML systems with guidance, and explain the trade-offs I made.", "Yes") in rated
+    assert ("ML Ops", "I work effectively with the ML tools and software packages used by my team.", "No") in rated
+    info = [(r[0].value, r[2].value) for r in rows if not isinstance(r[1].value, int)]
+    assert info == [("Technical Strategy", TODO_TEXT + ": nothing to rate at this level yet")]
+    cover = [c.value for row in ws.iter_rows(max_row=8) for c in row if c.value]
+    for value in ("Ada Lovelace", "Grace Hopper", "Level 5 · Junior", "Level 6 · Mid-Level"):
+        assert value in cover
+    assert all(r[2].data_type == "s" for r in rows)
+
+
+def test_self_assessment_has_dropdowns_on_every_rated_row_and_our_formulas_only(ml_assessment, shipped):
+    _, _, _, wb, _ = ml_assessment
+    ws = wb["Self-assessment"]
+    _, rows = _assessment_rows(ws)
+    [dv] = ws.data_validations.dataValidation
+    assert dv.type == "list" and dv.formula1 == '"Not yet,Sometimes,Consistently"' and dv.showErrorMessage
+    covered = set()
+    for rng in str(dv.sqref).split():
+        c1, r1, c2, r2 = range_boundaries(rng)
+        covered |= {(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+    for r in rows:
+        has_number = isinstance(r[1].value, int)
+        assert ((r[0].row, 5) in covered) == has_number and ((r[0].row, 6) in covered) == has_number
+    # the summary counts with formulas of ours; no framework text is ever a formula
+    formulas = [c for s in wb.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"]
+    assert len(formulas) >= 5 * 9
+    assert all(c.parent.title == "Summary" and re.match(r"=(SUMPRODUCT\(|SUM\(|\$B\d+-SUM\()", c.value)
+               for c in formulas)
+    texts = [s.text for s in shipped.statements()] + [a.title for a in shipped.crafts[0].areas]
+    assert not [c for c in formulas if any(t in c.value for t in texts)]
+    summary = wb["Summary"]
+    assert [c.value for c in summary[5]][:6] == ["Area", "Statements", "Not yet", "Sometimes", "Consistently",
+                                                 "Not rated"]
+    assert [summary.cell(row=r, column=1).value for r in range(6, 12)] == [
+        "ML Ops", "AI Governance", "AI Strategy", "Architecture Design", "Machine Learning and Deep Learning",
+        "Total"]
+
+
+def test_self_assessment_refuses_levels_that_are_not_a_promotion(shipped):
+    craft = shipped.crafts[0]
+    five, six = craft.level(5), craft.level(6)
+    with pytest.raises(ExportError, match="above"):
+        render_self_assessment(shipped, Role(craft, "ML Engineer", six), Role(craft, "ML Engineer", five), "P", None,
+                               _context())
+    with pytest.raises(ExportError, match="one role"):
+        render_self_assessment(shipped, Role(craft, "ML Engineer", five), Role(craft, "Edge ML Engineer", six), "P",
+                               None, _context())
+
+
+def _hostile_areas_framework(root: Path) -> Framework:
+    areas = [(None, "<Edge> *nix", "Wildcards."), (None, "=Sum area", "A formula-looking area."),
+             (None, "C++ ?", "More wildcards."), (None, "Later", "Defined later.")]
+    levels = [LevelSpec(1, "One", {None: [("<Edge> *nix", ["e1"]), ("=Sum area", ["s1"]), ("C++ ?", ["c1"]),
+                                          ("Later", TODO)]}),
+              LevelSpec(2, "Two", {None: [("<Edge> *nix", ["e1", "=e2", "e3"]), ("=Sum area", ["s1", "s2"]),
+                                          ("C++ ?", ["c1"]), ("Later", TODO)]})]
+    return _read(write_framework(root, [CraftSpec("Odd Craft", "odd", areas, levels)]))
+
+
+# --- LibreOffice: every workbook converts, and the text (and our formulas) survive -------
+
+@pytest.fixture(scope="module")
+def libreoffice(tmp_path_factory, shipped_matrix, hostile_matrix, ml_assessment):
+    soffice = need_tool("soffice")
+    need_tool("pdftotext")
+    folder = tmp_path_factory.mktemp("lo")
+    files = {"matrix": shipped_matrix[0], "hostile": hostile_matrix[1], "assessment": ml_assessment[2]}
+    # a self-assessment with hostile area titles, rated as a person would in a spreadsheet
+    fw = _hostile_areas_framework(folder / "odd")
+    craft = fw.crafts[0]
+    data = render_self_assessment(fw, Role(craft, None, craft.level(1)), Role(craft, None, craft.level(2)),
+                                  "=cmd|' /C calc'!A0", None, _context())
+    wb = _load(data)
+    ws = wb["Self-assessment"]
+    _, rows = _assessment_rows(ws)
+    ratings = {"e1": ("Consistently", "Sometimes"), "=e2": ("Sometimes", None), "e3": ("Not yet", "Not yet"),
+               "s1": ("Consistently", "Consistently"), "s2": ("Consistently", None)}
+    for r in rows:
+        self_, manager = ratings.get(r[2].value, (None, None))
+        r[4].value, r[5].value = self_, manager
+    buf = io.BytesIO()
+    wb.save(buf)
+    files["rated"] = buf.getvalue()
+    paths = []
+    for name, content in files.items():
+        (folder / f"{name}.xlsx").write_bytes(content)
+        paths.append(str(folder / f"{name}.xlsx"))
+    profile = f"-env:UserInstallation=file://{folder}/profile"
+    for target, outdir in (("pdf", "pdf"), ("csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,"
+                                           "false,false,-1", "csv")):
+        subprocess.run([soffice, "--headless", profile, "--convert-to", target, "--outdir", str(folder / outdir),
+                        *paths], check=True, capture_output=True, timeout=180)
+    return folder
+
+
+def _csv(folder: Path, name: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO((folder / "csv" / f"{name}.csv").read_text("utf-8"), newline="")))
+
+
+def _pdf_text(path: Path) -> str:
+    out = subprocess.run(["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    return re.sub(r"\s+", "", out)
+
+
+def test_libreoffice_converts_the_matrix_to_pdf_and_csv_and_the_text_survives(libreoffice, shipped, hostile_matrix):
+    text = _pdf_text(libreoffice / "pdf" / "matrix.pdf")
+    for s in shipped.statements():
+        assert re.sub(r"\s+", "", s.text) in text, s.text
+    assert "Notyetdefined(TODO)" in text
+    long_rows = _csv(libreoffice, "matrix-Statements")
+    assert long_rows[0] == LONG_HEADER
+    assert [r[7] for r in long_rows[1:] if r[5] == "defined"] == [s.text for s in shipped.statements()]
+    cells = {c for row in _csv(libreoffice, "matrix-ML Engineer") for c in row}
+    assert BULLET + "I understand risks from ML such as model bias and model drift." in cells
+    # hostile text: literal in the CSV (never evaluated), and in the PDF for the scripts the font covers
+    hostile_rows = _csv(libreoffice, "hostile-Statements")
+    assert [r[7] for r in hostile_rows if r[2] == "Delivery" and r[3] == "1" and r[1] == "shared"] == HOSTILE
+    text = _pdf_text(libreoffice / "pdf" / "hostile.pdf")
+    for s in ("=1+1", "+44207946", "@SUM(A1:A2)", "#N/A", "<b>R&D</b></para>&amp;", "ΕλληνικάКириллица"):
+        assert s in text, s
+
+
+def test_libreoffice_computes_the_summary_from_ratings_whatever_the_area_titles(libreoffice):
+    rows = _csv(libreoffice, "rated-Summary")
+    header = next(i for i, r in enumerate(rows) if r[:2] == ["Area", "Statements"])
+    table = {r[0]: [int(x) for x in r[1:11]] for r in rows[header + 1:] if r and r[0] and r[1].isdigit()}
+    #                       stmts  self: N  S  C  -   manager: N  S  C  -
+    assert table["<Edge> *nix"] == [3, 1, 1, 1, 0, 1, 1, 0, 1]
+    assert table["=Sum area"] == [2, 0, 0, 2, 0, 0, 0, 1, 1]
+    assert table["C++ ?"] == [1, 0, 0, 0, 1, 0, 0, 0, 1]
+    assert table["Total"] == [6, 1, 1, 3, 1, 1, 1, 1, 3]
+    assessment = _csv(libreoffice, "rated-Self-assessment")
+    assert ["=cmd|' /C calc'!A0"] == [c for r in assessment for c in r if c.startswith("=cmd")]
+    assert any(r[2] == "=e2" for r in assessment if len(r) > 2)
+    assert _pdf_text(libreoffice / "pdf" / "assessment.pdf").count("Notyetdefined(TODO)") >= 1
