@@ -161,3 +161,11 @@ def test_libreoffice_opens_every_pack_document(ml_pack, tmp_path):
         assert pdf.exists(), proc.stdout + proc.stderr
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
         assert "I design components of ML systems" in " ".join(text.split())
+
+
+def test_pack_cards_pass_qpdf_and_embed_every_font(ml_pack):
+    qpdf, pdffonts = need_tool("qpdf"), need_tool("pdffonts")
+    pdf = str(ml_pack / "level-cards.pdf")
+    assert subprocess.run([qpdf, "--check", pdf], capture_output=True).returncode == 0
+    lines = subprocess.run([pdffonts, pdf], capture_output=True, text=True).stdout.splitlines()[2:]
+    assert lines and all(line.split()[-5] == "yes" for line in lines), lines

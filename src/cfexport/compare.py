@@ -54,6 +54,16 @@ def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _similarity(a: list[str], b: list[str]) -> float:
+    """How alike two statements are, word by word (0..1). The cheap upper bounds come first:
+    most pairs are plainly different, and a character-level comparison of long statements
+    is quadratic."""
+    matcher = difflib.SequenceMatcher(None, a, b)
+    if matcher.real_quick_ratio() < SIMILAR or matcher.quick_ratio() < SIMILAR:
+        return 0.0
+    return matcher.ratio()
+
+
 def _match(current: tuple[Statement, ...], target: tuple[Statement, ...]):
     """Pair each target statement with the current one it repeats or rewords, if any."""
     unused = list(current)
@@ -64,10 +74,8 @@ def _match(current: tuple[Statement, ...], target: tuple[Statement, ...]):
             unused.remove(same)
             changes.append(StatementChange("same", stmt, same))
             continue
-        scored = [
-            (difflib.SequenceMatcher(None, _key(c.text), _key(stmt.text), autojunk=False).ratio(), i)
-            for i, c in enumerate(unused)
-        ]
+        words = _key(stmt.text).split()
+        scored = [(_similarity(_key(c.text).split(), words), i) for i, c in enumerate(unused)]
         best = max(scored, default=(0.0, -1))
         if best[0] >= SIMILAR:
             prev = unused.pop(best[1])
