@@ -169,3 +169,12 @@ def test_pack_cards_pass_qpdf_and_embed_every_font(ml_pack):
     assert subprocess.run([qpdf, "--check", pdf], capture_output=True).returncode == 0
     lines = subprocess.run([pdffonts, pdf], capture_output=True, text=True).stdout.splitlines()[2:]
     assert lines and all(line.split()[-5] == "yes" for line in lines), lines
+
+
+def test_control_characters_in_a_csv_are_dropped_with_a_warning_naming_the_line(tmp_path):
+    people = _csv(tmp_path, ["Ann\x07 Lee,mlengineer/ml-engineer,5,6,Bo\x1b"])
+    out = tmp_path / "out"
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert f"{people}:2: warning: removed character(s)" in result.output
+    assert "Ann Lee" in docx_text(out / "packs" / "ann-lee-mlengineer-ml-engineer-level-5-to-6" / "promotion-case.docx")

@@ -182,3 +182,13 @@ def test_installed_command_in_a_subprocess_reports_without_traceback(fw):
     proc = subprocess.run([sys.executable, "-m", "cfexport", "validate", "--framework", str(FRAMEWORK)],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "ok:" in proc.stdout
+
+
+def test_dates_and_thematic_breaks_in_pages_do_not_confuse_the_reader(fw):
+    edit(fw / "index.md", "nav_order: 1", "nav_order: 1\nreviewed: 2024-13-01\nupdated: 2024-01-02")
+    edit(level(fw), "# Junior - Level 1", "# Junior - Level 1\n\n---\n\nIntro text.\n\n---")
+    from cfexport.reader import read_framework
+    result = read_framework(fw)
+    assert not result.errors, result.errors
+    stmts = [s.text for e in result.framework.crafts[0].level(1).expectations for s in e.statements]
+    assert "I deliver at level 1." in stmts

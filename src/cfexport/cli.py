@@ -243,7 +243,15 @@ def pack(role: str, current: int, target: int, person: str, manager: str | None,
     """Write one promotion pack: promotion case, self-assessment and level cards."""
     from cfexport.packs import PackRequest, plan
 
+    from cfexport.model import Source
+    from cfexport.text import clean, normalise
+
     fw = read_or_fail(framework_dir, quiet=True).framework
+    warnings: list = []
+    person, manager = (clean(normalise(v), Source(f"--{k}", 1), warnings) if v else v
+                       for k, v in (("person", person), ("manager", manager)))
+    for problem in warnings:
+        click.echo(f"warning: {problem.message} in {problem.source.file}", err=True)
     packs, errors = plan(fw, [PackRequest(person, role, current, target, manager)])
     if errors:
         raise Failure("error: " + errors[0], EXIT_USAGE)
@@ -268,7 +276,10 @@ def packs(people: Path, framework_dir: Path, out_dir: Path, templates_dir: Path 
     from cfexport.packs import plan, read_people
 
     fw = read_or_fail(framework_dir, quiet=True).framework
-    requests, errors = read_people(people)
+    warnings: list = []
+    requests, errors = read_people(people, warnings)
+    for problem in warnings:
+        click.echo(str(problem), err=True)
     packs_, plan_errors = plan(fw, requests)
     errors += [e if e.startswith(str(people)) else f"{people}:{e.removeprefix('line ')}" for e in plan_errors]
     for message in errors:

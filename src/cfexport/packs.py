@@ -19,7 +19,7 @@ from cfexport.exporters.base import Context
 from cfexport.model import Framework, Problem, Role, Source
 from cfexport.output import StagedOutput
 from cfexport.slugs import safe_file_name, slugify
-from cfexport.text import clean
+from cfexport.text import clean, normalise
 
 CSV_HEADER = ["person", "role", "current_level", "target_level", "manager"]
 PACK_FILES = ("promotion-case.docx", "self-assessment.xlsx", "level-cards.pdf")
@@ -99,8 +99,9 @@ def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack],
     return packs, errors
 
 
-def read_people(path: Path) -> tuple[list[PackRequest], list[str]]:
-    """The rows of a round's CSV, and one message per bad row naming its line."""
+def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list[PackRequest], list[str]]:
+    """The rows of a round's CSV, and one message per bad row naming its line. Characters no
+    document can hold are dropped from the cells, with a warning added to `problems`."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -112,7 +113,7 @@ def read_people(path: Path) -> tuple[list[PackRequest], list[str]]:
     if header is None or [h.strip().lower() for h in header] != CSV_HEADER:
         return [], [f"{path}:1: the header must be exactly: {','.join(CSV_HEADER)}"]
     requests, errors = [], []
-    problems: list[Problem] = []
+    problems = problems if problems is not None else []
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -121,7 +122,8 @@ def read_people(path: Path) -> tuple[list[PackRequest], list[str]]:
             errors.append(f"{path}:{line}: expected {len(CSV_HEADER)} columns ({','.join(CSV_HEADER)}), "
                           f"found {len(row)}")
             continue
-        person, track, cur, tgt, manager = (clean(c.strip(), Source(str(path), line), problems) for c in row)
+        person, track, cur, tgt, manager = (clean(normalise(c).strip(), Source(str(path), line), problems)
+                                            for c in row)
         try:
             current, target = int(cur), int(tgt)
         except ValueError:

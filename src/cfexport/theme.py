@@ -76,6 +76,17 @@ def render_text(templates: Path, name: str, **variables) -> str:
     try:
         return _environment(Path(templates)).get_template(name).render(**variables).strip()
     except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
+        line = getattr(exc, "lineno", None) or _template_line(exc, path)
         where = f"{path}:{line}" if line else str(path)
         raise ExportError(f"{where}: template error: {exc}") from None
+
+
+def _template_line(exc: BaseException, path: Path) -> int | None:
+    """The line of `path` a runtime template error happened on (jinja2 maps template
+    frames back to the template file in the traceback)."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
