@@ -206,3 +206,25 @@ def test_same_source_date_epoch_same_bytes_serial_and_parallel(tmp_path, monkeyp
     builder.build(fw, tmp_path / "b", [JsonExporter(), _Titled()], TEMPLATES, build_time(), jobs=2)
     files = lambda d: {p.relative_to(d): p.read_bytes() for p in d.rglob("*") if p.is_file()}
     assert files(tmp_path / "a") == files(tmp_path / "b")
+
+
+@pytest.mark.parametrize("out", [".", "..", "fw", "fw/.."])
+def test_an_output_folder_holding_the_framework_or_the_working_folder_is_refused(tmp_path, monkeypatch, out):
+    fw = write_framework(tmp_path / "fw", [small_craft()])
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli("build", "--framework", str(fw), "--out", out, "--format", "json", "--templates", str(TEMPLATES))
+    assert result.exit_code == 3 and "refusing to write into" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_parallel_build_of_every_format_is_byte_identical_to_a_serial_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    from cfexport import registry
+
+    fw = read_framework(FRAMEWORK).framework
+    builder.build(fw, tmp_path / "a", registry.load(), TEMPLATES, build_time(), jobs=1)
+    builder.build(fw, tmp_path / "b", registry.load(), TEMPLATES, build_time(), jobs=2)
+    files = lambda d: {p.relative_to(d): p.read_bytes() for p in d.rglob("*") if p.is_file()}
+    a, b = files(tmp_path / "a"), files(tmp_path / "b")
+    assert len(a) == 12 and a == b

@@ -174,6 +174,7 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
     """Export the framework with every exporter (or those named) into --out."""
     from cfexport import build as builder
     from cfexport import registry, repro
+    from cfexport.output import check_out_folder
     from cfexport.theme import default_templates
 
     fw = read_or_fail(framework_dir, strict).framework
@@ -181,6 +182,7 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
     templates = templates_dir or default_templates()
     if not templates.is_dir():
         raise Failure(f"error: templates folder {templates} not found; pass --templates DIR", EXIT_USAGE)
+    check_out_folder(out_dir, framework_dir, templates)
     items, _ = builder.plan(fw, exporters)
     bar = _progress(len(items), "Exporting")
     with bar as progress:
@@ -213,7 +215,10 @@ def _pack_context(templates_dir: Path | None, framework):
 def _write_packs(framework_dir: Path, fw, packs, out_dir: Path, templates_dir, jobs, as_zip) -> None:
     from cfexport.packs import write_packs
 
+    from cfexport.output import check_out_folder
+
     context = _pack_context(templates_dir, fw)
+    check_out_folder(out_dir / "packs", framework_dir, context.templates)
     with _progress(len(packs), "Building packs") as bar:
         written, problems = write_packs(fw, packs, out_dir, context, jobs or 1, as_zip, bar.update)
     for problem in problems:

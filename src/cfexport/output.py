@@ -36,6 +36,17 @@ def check_relative(rel: str) -> PurePosixPath:
     return p
 
 
+def check_out_folder(out: str | Path, *keep: str | Path) -> None:
+    """Refuse an output folder that holds what a build must never replace: the framework,
+    the templates, or the folder the user is working in (`--out .` would swap it away)."""
+    target = Path(out).resolve()
+    for path in (Path.cwd(), *keep):
+        path = Path(path).resolve()
+        if path == target or target in path.parents:
+            raise OutputError(f"refusing to write into {out}: it holds {path}; choose a folder of its own, "
+                              "like output/")
+
+
 class StagedOutput:
     """`with StagedOutput(out) as stage: stage.write(rel, data)`; committed on a clean exit."""
 
