@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: export test bench venv clean
+.PHONY: export test bench pictures venv clean
 
 export: $(STAMP)
 	$(BIN)/cfexport build --framework framework --out output
@@ -14,6 +14,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+
+pictures: $(STAMP)
+	$(BIN)/python tools/make_pictures.py
 
 venv: $(STAMP)
 

@@ -1,0 +1,88 @@
+"""Regenerate the README's pictures (docs/images/) from what cfexport makes now.
+
+    make pictures
+
+Builds the shipped framework and one promotion pack, opens the Word and Excel files with
+LibreOffice (as a person's office suite would) and renders pages with pdftoppm.
+Needs soffice and pdftoppm (see the README's set-up).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageChops
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images"
+CFEXPORT = Path(sys.executable).parent / "cfexport"
+
+
+def run(*cmd: str | Path, cwd: Path = ROOT) -> None:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    subprocess.run([str(c) for c in cmd], check=True, cwd=cwd, env=env, capture_output=True)
+
+
+def page(pdf: Path, number: int, dpi: int, out: Path) -> Image.Image:
+    run("pdftoppm", "-png", "-r", str(dpi), "-f", str(number), "-l", str(number), "-singlefile", pdf, out)
+    return Image.open(f"{out}.png").convert("RGB")
+
+
+def trim(image: Image.Image, margin: int = 12) -> Image.Image:
+    """Crop to the sheet's content, leaving out the printed header and footer lines and the
+    white space around (a spreadsheet page is mostly margin)."""
+    band = int(image.height * 0.06)
+    body = image.crop((0, band, image.width, image.height - band))
+    box = ImageChops.difference(body, Image.new("RGB", body.size, "white")).getbbox()
+    if not box:
+        return image
+    left, top, right, bottom = box
+    return body.crop((max(0, left - margin), max(0, top - margin),
+                      min(body.width, right + margin), min(body.height, bottom + margin)))
+
+
+def side_by_side(images: list[Image.Image], gap: int = 20) -> Image.Image:
+    out = Image.new("RGB", (sum(i.width for i in images) + gap * (len(images) - 1), max(i.height for i in images)),
+                    (220, 220, 220))
+    x = 0
+    for image in images:
+        out.paste(image, (x, 0))
+        x += image.width + gap
+    return out
+
+
+def save(image: Image.Image, name: str) -> None:
+    image.convert("P", palette=Image.Palette.ADAPTIVE, colors=128).save(IMAGES / name, optimize=True)
+    print(f"wrote {IMAGES / name}")
+
+
+def main() -> None:
+    for tool in ("soffice", "pdftoppm"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is needed to render the pictures")
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        out = tmp / "out"
+        run(CFEXPORT, "build", "--out", out, "--jobs", "1")
+        run(CFEXPORT, "pack", "--role", "mlengineer/ml-engineer", "--from", "5", "--to", "6",
+            "--person", "Alex Example", "--manager", "Sam Manager", "--out", out)
+        pack = out / "packs" / "alex-example-mlengineer-ml-engineer-level-5-to-6"
+        docs = [out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-5.docx",
+                pack / "promotion-case.docx", out / "competency-matrix.xlsx"]
+        run("soffice", "--headless", f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "pdf",
+            "--outdir", tmp, *docs)
+        save(page(tmp / "ml-engineer-level-5.pdf", 1, 75, tmp / "docx"), "docx.png")
+        save(side_by_side([page(tmp / "promotion-case.pdf", n, 75, tmp / f"case{n}") for n in (2, 3)]),
+             "promotion-case.png")
+        save(trim(page(tmp / "competency-matrix.pdf", 1, 110, tmp / "xlsx")), "xlsx.png")
+        save(page(out / "level-cards" / "ml-and-edge-ml-engineer-craft.pdf", 1, 90, tmp / "cards"), "pdf.png")
+
+
+if __name__ == "__main__":
+    main()
