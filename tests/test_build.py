@@ -228,3 +228,17 @@ def test_parallel_build_of_every_format_is_byte_identical_to_a_serial_one(tmp_pa
     files = lambda d: {p.relative_to(d): p.read_bytes() for p in d.rglob("*") if p.is_file()}
     a, b = files(tmp_path / "a"), files(tmp_path / "b")
     assert len(a) == 12 and a == b
+
+
+def test_building_one_format_keeps_the_other_formats_of_the_previous_build(tmp_path):
+    from cfexport import registry
+
+    fw = read_framework(FRAMEWORK).framework
+    out = tmp_path / "out"
+    builder.build(fw, out, registry.load(["json", "xlsx"]), TEMPLATES, build_time(), jobs=1)
+    workbook = (out / "competency-matrix.xlsx").read_bytes()
+    builder.build(fw, out, registry.load(["json"]), TEMPLATES, build_time(), jobs=1)
+    assert (out / "competency-matrix.xlsx").read_bytes() == workbook
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert sorted((f["path"], f["exporter"]) for f in manifest["files"]) == [
+        ("competency-matrix.xlsx", "xlsx"), ("framework.json", "json")]

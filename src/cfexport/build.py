@@ -20,7 +20,7 @@ from typing import Callable
 from cfexport import __version__
 from cfexport.exporters.base import Context, Document
 from cfexport.model import Framework, Problem
-from cfexport.output import MANIFEST, StagedOutput
+from cfexport.output import MANIFEST, OutputError, StagedOutput, check_relative, previous_files
 from cfexport.slugs import safe_file_name
 
 
@@ -124,8 +124,27 @@ def build(framework: Framework, out: Path, exporters: list, templates: Path, whe
             stage.write(item.path, data)
             entries.append(manifest_entry(item, data))
             problems.extend(probs)
+        entries += _carry_over(out, stage, {e.name for e in exporters}, {e["path"] for e in entries})
         stage.write(MANIFEST, manifest_bytes(framework, entries))
     return entries, _unique(problems)
+
+
+def _carry_over(out: Path, stage: StagedOutput, ran: set[str], written: set[str]) -> list[dict]:
+    """Keep what the previous build wrote with exporters this one did not run, so that
+    `--format docx` refreshes the Word files without deleting the workbook."""
+    kept = []
+    for entry in previous_files(out):
+        path = entry["path"]
+        if entry.get("exporter") in ran or path in written:
+            continue
+        try:
+            source = Path(out).joinpath(*check_relative(path).parts)
+            data = source.read_bytes()
+        except (OutputError, OSError):
+            continue  # gone or unsafe: nothing to keep
+        stage.write(path, data)
+        kept.append({**entry, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+    return kept
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

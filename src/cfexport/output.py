@@ -47,6 +47,15 @@ def check_out_folder(out: str | Path, *keep: str | Path) -> None:
                               "like output/")
 
 
+def previous_files(out: str | Path) -> list[dict]:
+    """The file entries of the manifest a previous build left in `out` (none when unreadable)."""
+    try:
+        files = json.loads((Path(out) / MANIFEST).read_text("utf-8")).get("files", [])
+        return [f for f in files if isinstance(f, dict) and isinstance(f.get("path"), str)]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 class StagedOutput:
     """`with StagedOutput(out) as stage: stage.write(rel, data)`; committed on a clean exit."""
 
@@ -87,11 +96,7 @@ class StagedOutput:
 
     def _owned(self) -> set[str]:
         """Top-level names in `out` that the previous build wrote (so this one replaces them)."""
-        try:
-            manifest = json.loads((self.out / MANIFEST).read_text("utf-8"))
-            return {MANIFEST} | {f["path"].split("/", 1)[0] for f in manifest.get("files", [])}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return {MANIFEST}
+        return {MANIFEST} | {f["path"].split("/", 1)[0] for f in previous_files(self.out)}
 
     def commit(self) -> None:
         assert self.stage is not None
