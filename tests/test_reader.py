@@ -194,3 +194,102 @@ def test_invisible_spaces_pasted_from_word_do_not_hide_headings_or_rows(tmp_path
 def test_nbsp_inside_a_statement_is_kept(tmp_path):
     _page(tmp_path, "| Delivery | 10\u00a0km and 5\u202f% |\n")
     assert _statements(tmp_path) == [["10\u00a0km and 5\u202f%"]]
+
+
+def _two_crafts(root: Path, first: str, second: str):
+    from factory import CraftSpec, LevelSpec
+    crafts = []
+    for title, slug in ((first, "a"), (second, "b")):
+        crafts.append(CraftSpec(title, slug, [(None, "Build", "Building.")],
+                                [LevelSpec(3, "Three", {None: [("Build", [f"I ship {title}."])]})]))
+    write_framework(root, crafts)
+    for slug in ("a", "b"):  # same last permalink segment: both would be 'backend'
+        for page in (root / slug).glob("*.md"):
+            page.write_text(page.read_text("utf-8").replace(f"/framework/{slug}", "/x/backend"), "utf-8")
+    return read_framework(root)
+
+
+def test_crafts_whose_ids_would_collide_get_distinct_ids_with_a_warning(tmp_path):
+    result = _two_crafts(tmp_path, "C Craft", "C++ Craft")
+    crafts = result.framework.crafts
+    assert [c.id for c in crafts] == ["backend", "backend-2"]
+    assert [r.id for r in result.framework.roles()] == ["backend/3", "backend-2/3"]
+    assert any("two crafts would have the id 'backend'" in p.message for p in result.warnings)
+
+
+def test_specialisms_whose_ids_would_collide_get_distinct_ids(tmp_path):
+    from factory import CraftSpec, LevelSpec
+    craft = CraftSpec("Eng", "eng", [("C Engineer", "Low", "Low level."), ("C++ Engineer", "Templates", "Generic.")],
+                      [LevelSpec(1, "One", {"C Engineer": [("Low", ["I write C."])],
+                                             "C++ Engineer": [("Templates", ["I write C++."])]})])
+    write_framework(tmp_path, [craft])
+    fw = read_framework(tmp_path).framework
+    c = fw.crafts[0]
+    assert [c.track_id(s) for s in c.specialisms] == ["eng/c-engineer", "eng/c-engineer-2"]
+    cpp = [r for r in fw.roles() if r.specialism == "C++ Engineer"][0]
+    assert [s.text for a in cpp.areas() for s in a.statements] == ["I write C++."]
+
+
+def test_a_section_spelled_in_another_case_is_the_craft_pages_specialism(tmp_path):
+    write_framework(tmp_path, [small_craft()])
+    page = tmp_path / "test" / "level1.md"
+    page.write_text(page.read_text("utf-8").replace("## Craft - Data", "## Craft - data"), "utf-8")
+    result = read_framework(tmp_path)
+    craft = result.framework.crafts[0]
+    assert craft.specialisms == ("Data", "Platform")
+    [analysis] = [e for e in craft.level(1).expectations if e.area_title == "Analysis"]
+    assert analysis.specialism == "Data"
+
+
+def test_an_unknown_specialism_section_and_a_specialism_area_in_a_shared_section_are_warnings(tmp_path):
+    write_framework(tmp_path, [small_craft()])
+    page = tmp_path / "test" / "level1.md"
+    text = page.read_text("utf-8").replace("## Craft - Data", "## Data").replace("## Craft - Platform",
+                                                                                 "## Craft - Platfrom")
+    page.write_text(text, "utf-8")
+    result = read_framework(tmp_path)
+    messages = [str(p) for p in result.warnings]
+    assert any("section 'Craft - Platfrom' names a specialism the craft page does not define" in m
+               for m in messages)
+    assert any("'Analysis' is an area of Data on the craft page, but this row is in the shared section 'Data'" in m
+               for m in messages)
+
+
+def test_an_area_defined_under_two_specialisms_resolves_to_its_sections_own(tmp_path):
+    from factory import CraftSpec, LevelSpec
+    craft = CraftSpec("Eng", "eng", [("Backend", "Testing", "Backend testing."),
+                                     ("Frontend", "Testing", "Frontend testing.")],
+                      [LevelSpec(1, "One", {"Backend": [("Testing", ["I test APIs."])],
+                                             "Frontend": [("Testing", ["I test UIs."])]})])
+    write_framework(tmp_path, [craft])
+    for page in (tmp_path / "eng").glob("level*.md"):  # plain-text area cells, no links
+        page.write_text(page.read_text("utf-8").replace("[Testing](/framework/eng#testing)", "Testing"), "utf-8")
+    result = read_framework(tmp_path)
+    assert not [p for p in result.warnings if "leaves out" in p.message], result.warnings
+    for role in result.framework.roles():
+        [area] = role.areas()
+        assert area.area.definition == f"{role.specialism} testing."
+        assert [s.text for s in area.statements] == [f"I test {'APIs' if role.specialism == 'Backend' else 'UIs'}."]
+
+
+def test_the_framework_description_is_the_index_pages_prose(shipped):
+    assert shipped.description.startswith("The Vaarst Career Framework describes what we expect")
+
+
+def test_no_crafts_or_a_craft_without_levels_is_a_warning(tmp_path):
+    write_framework(tmp_path, [small_craft()])
+    for page in (tmp_path / "test").glob("level*.md"):
+        page.unlink()
+    result = read_framework(tmp_path)
+    assert any("has no level pages" in p.message for p in result.warnings)
+    (tmp_path / "test" / "index.md").unlink()
+    result = read_framework(tmp_path)
+    assert any("has no crafts" in p.message for p in result.warnings)
+
+
+def test_an_unreadable_page_is_an_error_naming_it(tmp_path):
+    write_framework(tmp_path, [small_craft()])
+    (tmp_path / "test" / "broken.md").symlink_to(tmp_path / "nowhere.md")
+    result = read_framework(tmp_path)
+    assert [(p.source.file, p.source.line) for p in result.errors] == [("test/broken.md", 1)]
+    assert "cannot read the page" in result.errors[0].message

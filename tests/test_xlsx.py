@@ -268,7 +268,7 @@ def test_control_characters_are_dropped_with_a_warning_naming_file_and_line():
     area = Area("a", "Area", "Def", None, Source("x/index.md", 3))
     exp = Expectation("a", "Area", None, (Statement("keep\x0bthis\x00", src),), False, src)
     level = Level(1, "One", "Level 1 (One)", "One", None, False, (exp,), Source("x/level1.md", 1))
-    craft = Craft("x", "X Craft", "", None, (area,), (), (level,), Source("x/index.md", 1))
+    craft = Craft("x", "X Craft", "", None, (area,), (), (), (level,), Source("x/index.md", 1))
     fw = Framework("FW", "", None, (craft,), Source("index.md", 1))
     data, ctx = _render(fw)
     assert [str(p) for p in ctx.problems] == [

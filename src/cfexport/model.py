@@ -83,6 +83,7 @@ class Craft:
     permalink: str | None
     areas: tuple[Area, ...]
     specialisms: tuple[str, ...]
+    specialism_ids: tuple[str, ...]  # one per specialism, unique within the craft
     levels: tuple[Level, ...]
     source: Source
 
@@ -103,9 +104,10 @@ class Craft:
         return self.specialisms or (None,)
 
     def track_id(self, specialism: str | None) -> str:
-        from cfexport.slugs import slugify
-
-        return f"{self.id}/{slugify(specialism)}" if specialism else self.id
+        """The id a role family is known by: `craft` or `craft/specialism`."""
+        if specialism is None:
+            return self.id
+        return f"{self.id}/{self.specialism_ids[self.specialisms.index(specialism)]}"
 
     def roles(self) -> Iterator[Role]:
         for specialism in self.tracks():

@@ -9,7 +9,7 @@ parsed once, here, with markdown-it-py; what reaches the model is plain text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -96,7 +96,11 @@ class _Reader:
             if any(part.startswith((".", "_")) for part in rel.parts):
                 continue  # Jekyll does not publish these either
             file = rel.as_posix()
-            data = path.read_bytes()
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                self.error(Source(file, 1), f"cannot read the page: {exc.strerror or exc}")
+                continue
             if len(data) > MAX_PAGE_BYTES:
                 self.error(Source(file, 1), f"page is larger than {MAX_PAGE_BYTES // 2**20} MiB; split it")
                 continue
@@ -163,10 +167,14 @@ class _Reader:
 
         crafts_out = [self.read_craft(page, levels_by_craft[title]) for title, page in seen_titles.items()]
         crafts_out.sort(key=lambda c: (_nav_order(seen_titles[c.title]), c.title))
-        description, _ = self.prose(index)
+        ids = self.unique_ids([c.id for c in crafts_out], [c.source for c in crafts_out], "craft")
+        crafts_out = [replace(c, id=i) for c, i in zip(crafts_out, ids)]
+        if not crafts_out:
+            self.warn(index.source(), f"the framework '{index.title}' has no crafts (pages with "
+                      f"'parent: {index.title}')")
         framework = Framework(
             title=index.title,
-            description=description,
+            description=self.intro(index, self.tokens(index)),
             permalink=frontmatter.text(index.meta.get("permalink")),
             crafts=tuple(crafts_out),
             source=index.source(),
@@ -206,14 +214,18 @@ class _Reader:
             i += 1
         return "\n\n".join(p.strip() for p in parts if p.strip()), i
 
+    def intro(self, page: _Page, tokens: list[Token]) -> str:
+        """A page's own description: the prose after its optional leading H1."""
+        start = 3 if tokens and tokens[0].type == "heading_open" and tokens[0].tag == "h1" else 0
+        return self.prose(page, tokens, start)[0]
+
     def read_craft(self, page: _Page, level_pages: list[_Page]) -> Craft:
         tokens = self.tokens(page)
         headings = [i for i, t in enumerate(tokens) if t.type == "heading_open"]
         anchors = unique_anchors([_plain(tokens[i + 1]) for i in headings])
         has_h3 = any(tokens[i].tag == "h3" for i in headings)
         area_tag = "h3" if has_h3 else "h2"
-        start = headings[0] + 3 if headings and tokens[headings[0]].tag == "h1" else 0
-        description, _ = self.prose(page, tokens, start)
+        description = self.intro(page, tokens)
         areas: list[Area] = []
         specialisms: list[str] = []
         group: str | None = None
@@ -229,11 +241,15 @@ class _Reader:
                 areas.append(Area(slug, title, definition, group, page.source(self.line(page, tok))))
         if not areas:
             self.warn(page.source(), "the craft page defines no areas (headings with a definition under them)")
+        if not level_pages:
+            self.warn(page.source(), f"the craft '{page.title}' has no level pages (pages with "
+                      f"'parent: {page.title}' and a 'grand_parent')")
 
         levels: list[Level] = []
         by_number: dict[int, Level] = {}
+        page_specialisms = tuple(specialisms)
         for lp in level_pages:
-            level = self.read_level(lp, page, {a.id for a in areas})
+            level = self.read_level(lp, page, areas, page_specialisms)
             if level is None:
                 continue
             if level.number in by_number:
@@ -251,15 +267,32 @@ class _Reader:
         permalink = frontmatter.text(page.meta.get("permalink"))
         craft_id = slugify(permalink.rstrip("/").rsplit("/", 1)[-1]) if permalink else ""
         return Craft(
-            id=craft_id or slugify(page.title),
+            id=craft_id or slugify(page.title) or "craft",
             title=page.title,
             description=description,
             permalink=permalink,
             areas=tuple(areas),
             specialisms=tuple(specialisms),
+            specialism_ids=self.unique_ids([slugify(sp) or "specialism" for sp in specialisms],
+                                           [page.source()] * len(specialisms), "specialism"),
             levels=tuple(levels),
             source=page.source(),
         )
+
+    def unique_ids(self, ids: list[str], sources: list[Source], what: str) -> tuple[str, ...]:
+        """Ids as given, a repeated one suffixed `-2`, `-3`... with a warning: two crafts or two
+        specialisms must never share the id the other commands take."""
+        out: list[str] = []
+        for wanted, source in zip(ids, sources):
+            new, n = wanted, 1
+            while new in out:
+                n += 1
+                new = f"{wanted}-{n}"
+            if new != wanted:
+                self.warn(source, f"two {what}s would have the id '{wanted}'; this one is '{new}' "
+                          f"(rename one to keep ids stable)")
+            out.append(new)
+        return tuple(out)
 
     def check_coverage(self, areas: list[Area], levels: list[Level]) -> None:
         for level in levels:
@@ -269,7 +302,8 @@ class _Reader:
                     self.warn(level.source, f"level {level.number} leaves out the area '{area.title}' "
                               f"({area.source}); add a row for it, or TODO")
 
-    def read_level(self, page: _Page, craft: _Page, area_ids: set[str]) -> Level | None:
+    def read_level(self, page: _Page, craft: _Page, areas: list[Area], specialisms: tuple[str, ...]
+                   ) -> Level | None:
         m = _LEVEL_TITLE.match(page.title)
         if m:
             number, name = int(m.group(1)), (m.group(2) or m.group(3) or "").strip()
@@ -296,11 +330,12 @@ class _Reader:
                     heading = title
                 elif tok.tag == "h2":
                     section_title = title
-                    section = _specialism(title)
+                    section = self.section_specialism(page, self.line(page, tok), title, specialisms)
             elif tok.type == "table_open":
                 i, rows = self.read_table(page, tokens, i, lines)
                 for row_line, area_cell, desc_cell in rows:
-                    exp = self.expectation(page, row_line, area_cell, desc_cell, section, craft_link, area_ids)
+                    exp = self.expectation(page, row_line, area_cell, desc_cell, section, section_title,
+                                           craft_link, areas)
                     if exp is not None:
                         expectations.append(exp)
                 continue
@@ -359,7 +394,29 @@ class _Reader:
             i += 1
         return i + 1, rows
 
-    def expectation(self, page, line, area_cell, desc_cell, section, craft_link, area_ids):
+    def section_specialism(self, page: _Page, line: int, title: str, known: tuple[str, ...]) -> str | None:
+        """The specialism an H2 section is for (None: shared), spelled as the craft page spells it."""
+        named = _specialism(title)
+        if named is None:
+            return None
+        for spec in known:
+            if _same_name(spec, named):
+                return spec
+        if known:
+            self.warn(page.source(line), f"section '{title}' names a specialism the craft page does not define "
+                      f"(it defines: {', '.join(known)}); check the spelling")
+        return named
+
+    def resolve_area(self, title: str, section: str | None, areas: list[Area]) -> Area | None:
+        """The craft-page area a plain-text area cell means: same title, this section's own first."""
+        same = [a for a in areas if _same_name(a.title, title)]
+        for wanted in (section, None):
+            for area in same:
+                if area.specialism == wanted:
+                    return area
+        return same[0] if same else None
+
+    def expectation(self, page, line, area_cell, desc_cell, section, section_title, craft_link, areas):
         src = page.source(line)
         area_title = _plain(area_cell).strip() if area_cell is not None else ""
         statements_text = _statements(desc_cell) if desc_cell is not None else []
@@ -374,10 +431,16 @@ class _Reader:
             if path.rstrip("/") not in ("", craft_link):
                 self.warn(src, f"area '{area_title}' links to '{href}', not to the craft page '{craft_link}'")
         else:
-            area_id = anchor(area_title)
-        if area_id not in area_ids:
+            resolved = self.resolve_area(area_title, section, areas)
+            area_id = resolved.id if resolved else anchor(area_title)
+        area = next((a for a in areas if a.id == area_id), None)
+        if area is None:
             self.warn(src, f"area '{area_title}' links to '#{area_id}', which the craft page does not define; "
                       "add a heading for it on the craft page or fix the link")
+        elif section is None and area.specialism is not None:
+            self.warn(src, f"'{area_title}' is an area of {area.specialism} on the craft page, but this row is in "
+                      f"the shared section '{section_title or '(none)'}', so every specialism gets it; move it "
+                      f"under '## Craft - {area.specialism}'")
         todo = len(statements_text) == 1 and statements_text[0].strip().lower() == _TODO
         if todo:
             self.warn(src, f"'{area_title}' is TODO: not yet defined at this level")
@@ -400,6 +463,10 @@ def _specialism(section_title: str) -> str | None:
     """`Craft` -> None (shared); `Craft - ML Engineer` -> "ML Engineer"."""
     parts = _SPECIALISM_SEP.split(section_title, maxsplit=1)
     return parts[1].strip() if len(parts) == 2 and parts[1].strip() else None
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def _raw_cell_count(line: str) -> int:
