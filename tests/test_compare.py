@@ -53,3 +53,26 @@ def test_next_role_is_one_level_up_and_none_at_the_top(shipped):
     craft = shipped.crafts[0]
     assert next_role(Role(craft, "ML Engineer", craft.level(5))).level.number == 6
     assert next_role(Role(craft, "ML Engineer", craft.level(8))) is None
+
+
+def test_a_repeated_statement_is_never_taken_by_a_rewording_of_it():
+    from cfexport.compare import _match
+
+    src = Source("x.md", 1)
+    before = (Statement("I write unit tests for my code.", src),)
+    after = (Statement("I write unit tests for my code and review others.", src),
+             Statement("I write unit tests for my code.", src))
+    changes, dropped = _match(before, after)
+    assert [c.kind for c in changes] == ["new", "same"] and dropped == ()
+
+
+def test_rewordings_pair_best_match_first():
+    from cfexport.compare import _match
+
+    src = Source("x.md", 1)
+    before = (Statement("I review the designs of my team.", src), Statement("I design small services.", src))
+    after = (Statement("I design small and large services.", src),
+             Statement("I review the designs of my team and other teams.", src))
+    changes, _ = _match(before, after)
+    assert [(c.kind, c.previous.text) for c in changes] == [
+        ("changed", "I design small services."), ("changed", "I review the designs of my team.")]

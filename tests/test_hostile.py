@@ -109,3 +109,21 @@ def test_a_statement_too_long_for_an_excel_cell_is_an_error_naming_file_and_line
     assert result.exit_code != 0
     assert "hostile/level1.md:16" in result.output and "32" in result.output
     assert not out.exists()
+
+
+def test_an_empty_cell_reads_the_same_in_every_format(tmp_path):
+    """An empty Description cell sets no expectations; only a TODO cell is "not yet defined"."""
+    fw = _framework(tmp_path / "fw", ["ok"])
+    page = fw / "hostile" / "level1.md"
+    page.write_text(page.read_text("utf-8").replace("| plain |", "|  |"), "utf-8")
+    out = tmp_path / "out"
+    assert _build(fw, out).exit_code == 0
+    [docx] = list(out.rglob("*level-1.docx"))
+    text = docx_text(docx)
+    area_two = text.split("Area two", 1)[1].split("What changes", 1)[0]
+    assert "sets no expectations" in area_two and "Not yet defined" not in area_two
+    cells = [str(c.value) for c in xlsx_cells(out / "competency-matrix.xlsx")]
+    legends = cells.count("Not yet defined (TODO)")  # the matrix's and the About sheet's legends only
+    assert legends == 2 and cells.count("Not described at this level") == legends + 1  # + the empty cell
+    cards = pdf_text(next(out.rglob("*.pdf")))
+    assert "No expectations at this level" in cards and "Not yet defined" not in cards

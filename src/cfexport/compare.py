@@ -65,24 +65,31 @@ def _similarity(a: list[str], b: list[str]) -> float:
 
 
 def _match(current: tuple[Statement, ...], target: tuple[Statement, ...]):
-    """Pair each target statement with the current one it repeats or rewords, if any."""
-    unused = list(current)
-    changes = []
-    for stmt in target:
-        same = next((c for c in unused if _key(c.text) == _key(stmt.text)), None)
+    """Pair each target statement with the current one it repeats or rewords, if any.
+
+    Word-for-word repeats are paired first, over the whole area, so that a rewording can
+    never take the statement another target statement repeats; then the most alike of
+    what is left are paired, best pair first."""
+    pairs: dict[int, tuple[str, int]] = {}  # target index -> (kind, current index)
+    free = set(range(len(current)))
+    for t, stmt in enumerate(target):
+        same = next((c for c in sorted(free) if _key(current[c].text) == _key(stmt.text)), None)
         if same is not None:
-            unused.remove(same)
-            changes.append(StatementChange("same", stmt, same))
-            continue
-        words = _key(stmt.text).split()
-        scored = [(_similarity(_key(c.text).split(), words), i) for i, c in enumerate(unused)]
-        best = max(scored, default=(0.0, -1))
-        if best[0] >= SIMILAR:
-            prev = unused.pop(best[1])
-            changes.append(StatementChange("changed", stmt, prev))
-        else:
-            changes.append(StatementChange("new", stmt))
-    return tuple(changes), tuple(unused)
+            free.discard(same)
+            pairs[t] = ("same", same)
+    scored = sorted(
+        ((-score, t, c) for t in range(len(target)) if t not in pairs for c in free
+         if (score := _similarity(_key(current[c].text).split(), _key(target[t].text).split())) >= SIMILAR),
+    )
+    for _, t, c in scored:
+        if t not in pairs and c in free:
+            free.discard(c)
+            pairs[t] = ("changed", c)
+    changes = tuple(
+        StatementChange(pairs[t][0], stmt, current[pairs[t][1]]) if t in pairs else StatementChange("new", stmt)
+        for t, stmt in enumerate(target)
+    )
+    return changes, tuple(current[c] for c in sorted(free))
 
 
 def compare(current: Role, target: Role) -> tuple[AreaChange, ...]:

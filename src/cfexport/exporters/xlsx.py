@@ -137,8 +137,8 @@ def _cell_text(ae: AreaExpectations | None, bullet: str) -> tuple[str, str, Sour
         return ABSENT_TEXT, "cf absent", None
     source = ae.expectations[0].source
     statements = ae.statements
-    if not statements:
-        return TODO_TEXT, "cf todo", source
+    if not statements:  # a TODO cell, or an empty one (the level sets nothing here), as the other formats say
+        return (TODO_TEXT, "cf todo", source) if ae.todo else (ABSENT_TEXT, "cf absent", source)
     lines = [bullet + st.text for st in statements]
     if any(e.todo for e in ae.expectations):
         lines.append(PARTLY_TODO_TEXT)
