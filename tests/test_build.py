@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -41,7 +42,9 @@ def test_json_build_writes_manifest_and_model_matching_the_schema(tmp_path):
     data = (out / entry["path"]).read_bytes()
     import hashlib
     assert entry == {"path": "framework.json", "exporter": "json", "sha256": hashlib.sha256(data).hexdigest(),
-                     "bytes": len(data), "craft": None, "specialism": None, "level": None}
+                     "bytes": len(data), "craft": None, "specialism": None, "level": None,
+                     "built": entry["built"]}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["built"])
     model = json.loads(data)
     schema = json.loads((Path(builder.__file__).parent / "schema" / "framework.schema.json").read_text("utf-8"))
     jsonschema.validate(model, schema)
@@ -242,3 +245,62 @@ def test_building_one_format_keeps_the_other_formats_of_the_previous_build(tmp_p
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert sorted((f["path"], f["exporter"]) for f in manifest["files"]) == [
         ("competency-matrix.xlsx", "xlsx"), ("framework.json", "json")]
+
+
+def test_builds_into_sibling_folders_do_not_touch_each_others_staging(tmp_path):
+    with StagedOutput(tmp_path / "a") as a:
+        a.write("one.txt", b"1")
+        with StagedOutput(tmp_path / "b") as b:
+            b.write("x.txt", b"x")
+        a.write("two.txt", b"2")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["one.txt", "two.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_a_commit_that_fails_never_loses_files_cfexport_did_not_write(tmp_path, monkeypatch):
+    fw = read_framework(FRAMEWORK).framework
+    out = tmp_path / "out"
+    builder.build(fw, out, [JsonExporter()], TEMPLATES, build_time(), jobs=1)
+    (out / "packs" / "ada").mkdir(parents=True)
+    (out / "packs" / "ada" / "notes.txt").write_text("mine")
+    real_rename = os.rename
+
+    def failing_rename(src, dst):  # the new document cannot be put in place (once)
+        if Path(dst) == out / "framework.json" and ".cfexport-staging-" in str(src):
+            raise OSError(16, "Device or resource busy")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", failing_rename)
+    with pytest.raises(OSError):
+        builder.build(fw, out, [JsonExporter()], TEMPLATES, build_time(), jobs=1)
+    monkeypatch.setattr(os, "rename", real_rename)
+    assert (out / "packs" / "ada" / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "framework.json").read_text("utf-8"))["title"] == fw.title  # rolled back
+    builder.build(fw, out, [JsonExporter()], TEMPLATES, build_time(), jobs=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_entry_of_the_same_name_that_cfexport_did_not_write_is_refused_not_replaced(tmp_path):
+    out = tmp_path / "out"
+    (out / "framework.json").parent.mkdir(parents=True)
+    (out / "framework.json").write_text("my own notes")
+    fw = read_framework(FRAMEWORK).framework
+    with pytest.raises(OutputError, match="was not written by cfexport"):
+        builder.build(fw, out, [JsonExporter()], TEMPLATES, build_time(), jobs=1)
+    assert (out / "framework.json").read_text() == "my own notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_strict_build_with_exporter_warnings_replaces_nothing(tmp_path):
+    from factory import CraftSpec, LevelSpec
+    craft = CraftSpec("Wide Craft", "wide", [(None, "Area", "Def.")],
+                      [LevelSpec(1, "One", {None: [("Area", ["中文 statement"])]})])
+    fw = write_framework(tmp_path / "fw", [craft])
+    out = tmp_path / "out"
+    assert cli("build", "--framework", str(fw), "--out", str(out), "--format", "json").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = cli("build", "--framework", str(fw), "--out", str(out), "--strict", "--format", "pdf")
+    assert result.exit_code == 1, result.output
+    assert "wide/level1.md:" in result.output and "warning(s) while exporting (--strict); nothing was written" \
+        in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

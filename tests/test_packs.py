@@ -112,9 +112,11 @@ def test_a_bad_row_is_named_by_line_and_nothing_is_written(tmp_path):
     out = tmp_path / "out"
     result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out))
     assert result.exit_code != 0
-    assert f"{people}:3: unknown role 'mlengineer/nope'; roles are: mlengineer/ml-engineer" in result.output
-    assert f"{people}:4: target level 6 is not above the current level 6" in result.output
-    assert f"{people}:5: current_level and target_level must be level numbers" in result.output
+    assert f"{people}:3: error: unknown role 'mlengineer/nope'; roles are: mlengineer/ml-engineer" in result.output
+    assert f"{people}:4: error: target level 6 is not above the current level 6" in result.output
+    assert f"{people}:5: error: current_level and target_level must be level numbers" in result.output
+    lines = [ln.split(":")[1] for ln in result.output.splitlines() if ": error: " in ln]
+    assert lines == ["3", "4", "5"]  # in file order, whichever check found them
     assert not out.exists()
     result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out),
                  "--keep-going", "--jobs", "1")

@@ -92,7 +92,15 @@ def render_all(framework: Framework, exporters: list, items: list[Planned], cont
             yield item, data, probs
 
 
-def manifest_entry(item: Planned, data: bytes) -> dict:
+class StrictWarnings(Exception):
+    """`--strict` and the exporters warned: nothing is written."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} warning(s) while exporting (--strict); nothing was written")
+        self.problems = problems
+
+
+def manifest_entry(item: Planned, data: bytes, when: datetime) -> dict:
     doc = item.document
     return {
         "path": item.path,
@@ -102,6 +110,7 @@ def manifest_entry(item: Planned, data: bytes) -> dict:
         "craft": doc.craft,
         "specialism": doc.specialism,
         "level": doc.level,
+        "built": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
 
@@ -112,8 +121,10 @@ def manifest_bytes(framework: Framework, entries: list[dict]) -> bytes:
 
 
 def build(framework: Framework, out: Path, exporters: list, templates: Path, when: datetime,
-          jobs: int | None = None, progress: Callable[[int], None] | None = None) -> tuple[list[dict], list[Problem]]:
-    """Write every document into `out` atomically; returns the manifest entries and warnings."""
+          jobs: int | None = None, progress: Callable[[int], None] | None = None,
+          strict: bool = False) -> tuple[list[dict], list[Problem]]:
+    """Write every document into `out` atomically; returns the manifest entries and warnings.
+    With `strict`, a warning from an exporter raises StrictWarnings before anything is replaced."""
     items, problems = plan(framework, exporters)
     context = Context(templates=Path(templates).absolute(), build_time=when,
                       version=framework.version or when.date().isoformat())
@@ -122,8 +133,10 @@ def build(framework: Framework, out: Path, exporters: list, templates: Path, whe
         for item, data, probs in render_all(framework, exporters, items, context, jobs or os.cpu_count() or 1,
                                             progress):
             stage.write(item.path, data)
-            entries.append(manifest_entry(item, data))
+            entries.append(manifest_entry(item, data, when))
             problems.extend(probs)
+        if strict and problems:
+            raise StrictWarnings(_unique(problems))
         entries += _carry_over(out, stage, {e.name for e in exporters}, {e["path"] for e in entries})
         stage.write(MANIFEST, manifest_bytes(framework, entries))
     return entries, _unique(problems)
@@ -131,7 +144,8 @@ def build(framework: Framework, out: Path, exporters: list, templates: Path, whe
 
 def _carry_over(out: Path, stage: StagedOutput, ran: set[str], written: set[str]) -> list[dict]:
     """Keep what the previous build wrote with exporters this one did not run, so that
-    `--format docx` refreshes the Word files without deleting the workbook."""
+    `--format docx` refreshes the Word files without deleting the workbook. Their manifest
+    entries keep the `built` time of the build that made them."""
     kept = []
     for entry in previous_files(out):
         path = entry["path"]
@@ -143,7 +157,8 @@ def _carry_over(out: Path, stage: StagedOutput, ran: set[str], written: set[str]
         except (OutputError, OSError):
             continue  # gone or unsafe: nothing to keep
         stage.write(path, data)
-        kept.append({**entry, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+        kept.append({**entry, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                     "built": entry.get("built")})
     return kept
 
 

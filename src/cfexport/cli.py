@@ -185,13 +185,16 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
     check_out_folder(out_dir, framework_dir, templates)
     items, _ = builder.plan(fw, exporters)
     bar = _progress(len(items), "Exporting")
-    with bar as progress:
-        entries, problems = builder.build(fw, out_dir, exporters, templates, repro.build_time(), jobs,
-                                          progress.update)
+    try:
+        with bar as progress:
+            entries, problems = builder.build(fw, out_dir, exporters, templates, repro.build_time(), jobs,
+                                              progress.update, strict)
+    except builder.StrictWarnings as exc:
+        for problem in exc.problems:
+            click.echo(_located(framework_dir, problem), err=True)
+        raise Failure(str(exc), EXIT_INVALID) from None
     for problem in problems:
         click.echo(_located(framework_dir, problem), err=True)
-    if strict and problems:
-        raise Failure(f"{len(problems)} warning(s) while exporting (--strict)", EXIT_INVALID)
     by_exporter: dict[str, int] = {}
     for e in entries:
         by_exporter[e["exporter"]] = by_exporter.get(e["exporter"], 0) + 1
@@ -259,7 +262,7 @@ def pack(role: str, current: int, target: int, person: str, manager: str | None,
         click.echo(f"warning: {problem.message} in {problem.source.file}", err=True)
     packs, errors = plan(fw, [PackRequest(person, role, current, target, manager)])
     if errors:
-        raise Failure("error: " + errors[0], EXIT_USAGE)
+        raise Failure("error: " + errors[0].message, EXIT_USAGE)
     _write_packs(framework_dir, fw, packs, out_dir, templates_dir, 1, as_zip)
 
 
@@ -286,9 +289,9 @@ def packs(people: Path, framework_dir: Path, out_dir: Path, templates_dir: Path 
     for problem in warnings:
         click.echo(str(problem), err=True)
     packs_, plan_errors = plan(fw, requests)
-    errors += [e if e.startswith(str(people)) else f"{people}:{e.removeprefix('line ')}" for e in plan_errors]
-    for message in errors:
-        click.echo(message if message.startswith("error") else f"error: {message}", err=True)
+    errors = sorted(errors + plan_errors, key=lambda p: p.source.line)
+    for problem in errors:
+        click.echo(str(problem), err=True)
     if errors and not keep_going:
         raise Failure(f"{len(errors)} bad row(s) in {people}; nothing was written "
                       "(fix them, or pass --keep-going to build the good rows)", EXIT_USAGE)

@@ -3,7 +3,8 @@ the previous outputs are replaced only when every document was written.
 
 A crash, a kill or an error while documents are rendered leaves the previous folder as it
 was; a second build into the same folder at the same time is refused, not interleaved.
-Files in the folder that cfexport did not write (not in the previous manifest) are kept.
+Files and folders at the top of the folder that cfexport did not write (not in the
+previous manifest) are never touched; the folders it writes are its own.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 MANIFEST = "manifest.json"
-_STAGING_PREFIX = ".cfexport-staging-"
-_TRASH_PREFIX = ".cfexport-old-"
 
 
 class OutputError(Exception):
@@ -57,32 +56,48 @@ def previous_files(out: str | Path) -> list[dict]:
 
 
 class StagedOutput:
-    """`with StagedOutput(out) as stage: stage.write(rel, data)`; committed on a clean exit."""
+    """`with StagedOutput(out) as stage: stage.write(rel, data)`; committed on a clean exit.
 
-    def __init__(self, out: str | Path):
+    Documents are written to `.<out>.cfexport-staging-*` beside `out`. The commit then swaps
+    each top-level entry the build wrote into `out` (the manifest last) and moves away what
+    the previous build wrote and this one did not. Nothing else in `out` is ever moved: a
+    file or folder that cfexport did not write stays where it is, whatever happens.
+    `replace_unlisted` lets a writer whose names are its own (packs) replace an entry of
+    the same name that no manifest lists.
+    """
+
+    def __init__(self, out: str | Path, replace_unlisted: bool = False):
         self.out = Path(out).absolute()
+        self.replace_unlisted = replace_unlisted
         self.stage: Path | None = None
         self._lock_fd: int | None = None
+        self._prefix = f".{self.out.name}.cfexport-"
 
     def __enter__(self) -> StagedOutput:
         self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        self._clean_leftovers()
+        self.stage = Path(tempfile.mkdtemp(prefix=f"{self._prefix}staging-", dir=self.out.parent))
+        self.stage.chmod(0o777 & ~_umask())
+        return self
+
+    def _lock(self) -> None:
         lock = _lock_path(self.out)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            if os.fstat(fd).st_ino != os.stat(lock).st_ino:  # the file was removed and made anew meanwhile
+                raise BlockingIOError
+        except (BlockingIOError, FileNotFoundError):
             os.close(fd)
             raise OutputError(f"another cfexport is writing {self.out}; wait for it to finish") from None
         self._lock_fd = fd
-        self._clean_leftovers()
-        self.stage = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.out.parent))
-        self.stage.chmod(0o777 & ~_umask())
-        return self
 
     def _clean_leftovers(self) -> None:
-        """Staging folders of a build that was killed (we hold the lock, so none is live)."""
-        for prefix in (_STAGING_PREFIX, _TRASH_PREFIX):
-            for old in self.out.parent.glob(f"{prefix}*"):
+        """This folder's staging and trash of a build that was killed (we hold its lock, so
+        none is live). Other folders' leftovers beside it are theirs, not ours."""
+        for old in self.out.parent.glob(f"{self._prefix}*"):
+            if old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
 
     def write(self, rel: str, data: bytes) -> Path:
@@ -100,21 +115,35 @@ class StagedOutput:
 
     def commit(self) -> None:
         assert self.stage is not None
-        if self.out.exists():
-            if not self.out.is_dir():
-                raise OutputError(f"{self.out} exists and is not a folder")
-            owned = self._owned()
-            staged = {p.name for p in self.stage.iterdir()}
-            for entry in self.out.iterdir():  # keep what is not ours (a placeholder, packs, notes)
-                if entry.name not in owned and entry.name not in staged:
-                    os.rename(entry, self.stage / entry.name)
-            trash = Path(tempfile.mkdtemp(prefix=_TRASH_PREFIX, dir=self.out.parent))
-            os.rename(self.out, trash / "old")
-            os.rename(self.stage, self.out)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.rename(self.stage, self.out)
-        self.stage = None
+        if self.out.exists() and not self.out.is_dir():
+            raise OutputError(f"{self.out} exists and is not a folder")
+        self.out.mkdir(exist_ok=True)
+        owned = self._owned()
+        staged = sorted((p.name for p in self.stage.iterdir()), key=lambda n: (n == MANIFEST, n))
+        clash = [n for n in staged if n not in owned and not self.replace_unlisted and _exists(self.out / n)]
+        if clash:
+            raise OutputError(f"{self.out / clash[0]} exists and was not written by cfexport; move it away "
+                              "or choose another --out")
+        trash = Path(tempfile.mkdtemp(prefix=f"{self._prefix}old-", dir=self.out.parent))
+        done: list[tuple[Path, Path]] = []  # renames made, to undo if one fails
+
+        def move(src: Path, dst: Path) -> None:
+            os.rename(src, dst)
+            done.append((src, dst))
+
+        try:
+            for name in staged:  # each a single rename: a document is either the old one or the new one
+                if _exists(self.out / name):
+                    move(self.out / name, trash / name)
+                move(self.stage / name, self.out / name)
+            for name in owned - set(staged):
+                if _exists(self.out / name):
+                    move(self.out / name, trash / name)
+        except OSError:
+            for src, dst in reversed(done):  # put the previous outputs back as they were
+                os.rename(dst, src)
+            raise
+        shutil.rmtree(trash, ignore_errors=True)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
@@ -123,12 +152,18 @@ class StagedOutput:
         finally:
             if self.stage is not None:
                 shutil.rmtree(self.stage, ignore_errors=True)
+                self.stage = None
             if self._lock_fd is not None:
-                try:  # removed while still held, so no one can take a lock on a stale file
+                try:  # removed while still held; a late opener notices (inode check) and refuses
                     _lock_path(self.out).unlink()
                 except OSError:
                     pass
                 os.close(self._lock_fd)
+                self._lock_fd = None
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
 
 
 def _umask() -> int:

@@ -19,10 +19,9 @@ from cfexport.exporters.base import Context
 from cfexport.model import Framework, Problem, Role, Source
 from cfexport.output import StagedOutput
 from cfexport.slugs import safe_file_name, slugify
-from cfexport.text import clean, normalise
+from cfexport.text import DecodeError, clean, decode, normalise
 
 CSV_HEADER = ["person", "role", "current_level", "target_level", "manager"]
-PACK_FILES = ("promotion-case.docx", "self-assessment.xlsx", "level-cards.pdf")
 
 
 class PackError(Exception):
@@ -36,7 +35,7 @@ class PackRequest:
     current: int
     target: int
     manager: str | None = None
-    line: int | None = None  # the CSV line, when it came from one
+    source: Source | None = None  # the CSV file and line, when it came from one
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +74,18 @@ def resolve(framework: Framework, track: str, current: int, target: int) -> tupl
     return Role(craft, specialism, craft.level(current)), Role(craft, specialism, craft.level(target))
 
 
-def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack], list[str]]:
-    """Check every request; returns the packs and one message per bad request (with its CSV line)."""
+def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack], list[Problem]]:
+    """Check every request; returns the packs and one error per bad request (with its CSV line)."""
     packs, errors, taken = [], [], set()
     for req in requests:
-        where = f"line {req.line}: " if req.line else ""
+        where = req.source or Source("--role", 1)
         if not req.person.strip():
-            errors.append(f"{where}person is empty")
+            errors.append(Problem("error", where, "person is empty"))
             continue
         try:
             current, target = resolve(framework, req.track, req.current, req.target)
         except PackError as exc:
-            errors.append(f"{where}{exc}")
+            errors.append(Problem("error", where, str(exc)))
             continue
         stem = f"{safe_file_name(req.person, 60)}-{safe_file_name(current.track_id.replace('/', '-'))}" \
                f"-level-{req.current}-to-{req.target}"
@@ -99,19 +98,19 @@ def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack],
     return packs, errors
 
 
-def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list[PackRequest], list[str]]:
+def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list[PackRequest], list[Problem]]:
     """The rows of a round's CSV, and one message per bad row naming its line. Characters no
     document can hold are dropped from the cells, with a warning added to `problems`."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [], [f"{path}: not UTF-8 (byte position {exc.start}); save the CSV as UTF-8"]
+        text = decode(path.read_bytes())
+    except DecodeError as exc:
+        return [], [Problem("error", Source(str(path), exc.line), exc.message)]
     except OSError as exc:
-        return [], [f"{path}: {exc.strerror}"]
-    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")))
+        return [], [Problem("error", Source(str(path), 1), f"cannot read the file: {exc.strerror or exc}")]
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n")))
     header = next(reader, None)
     if header is None or [h.strip().lower() for h in header] != CSV_HEADER:
-        return [], [f"{path}:1: the header must be exactly: {','.join(CSV_HEADER)}"]
+        return [], [Problem("error", Source(str(path), 1), f"the header must be exactly: {','.join(CSV_HEADER)}")]
     requests, errors = [], []
     problems = problems if problems is not None else []
     for row in reader:
@@ -119,18 +118,18 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(CSV_HEADER):
-            errors.append(f"{path}:{line}: expected {len(CSV_HEADER)} columns ({','.join(CSV_HEADER)}), "
-                          f"found {len(row)}")
+            errors.append(Problem("error", Source(str(path), line), f"expected {len(CSV_HEADER)} columns "
+                                  f"({','.join(CSV_HEADER)}), found {len(row)}"))
             continue
         person, track, cur, tgt, manager = (clean(normalise(c).strip(), Source(str(path), line), problems)
                                             for c in row)
         try:
             current, target = int(cur), int(tgt)
         except ValueError:
-            errors.append(f"{path}:{line}: current_level and target_level must be level numbers, "
-                          f"not '{cur}' and '{tgt}'")
+            errors.append(Problem("error", Source(str(path), line), "current_level and target_level must be "
+                                  f"level numbers, not '{cur}' and '{tgt}'"))
             continue
-        requests.append(PackRequest(person, track, current, target, manager or None, line))
+        requests.append(PackRequest(person, track, current, target, manager or None, Source(str(path), line)))
     return requests, errors
 
 
@@ -202,7 +201,7 @@ def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Con
                 as_zip: bool = False, progress: Callable[[int], None] | None = None) -> tuple[list[str], list[Problem]]:
     """Render every pack into `out/packs/` (all or nothing); returns the paths written, relative to `out`."""
     written, problems = [], []
-    with StagedOutput(Path(out) / "packs") as stage:
+    with StagedOutput(Path(out) / "packs", replace_unlisted=True) as stage:
         for pack, files, probs in render_packs(framework, packs, context, jobs):
             problems.extend(probs)
             if as_zip:
