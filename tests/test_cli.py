@@ -77,3 +77,12 @@ def test_help_does_not_import_the_document_libraries():
     code = code.replace("['--help']", f"['validate', '--framework', {str(FRAMEWORK)!r}]")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout
     assert "HEAVY []" in out
+
+
+def test_build_outside_the_repository_uses_the_templates_shipped_in_the_package(tmp_path):
+    exe = Path(sys.executable).parent / "cfexport"
+    proc = subprocess.run([str(exe), "build", "--framework", str(FRAMEWORK), "--out", "out", "--format", "docx",
+                           "--format", "pdf", "--jobs", "1"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "level-cards" / "ml-and-edge-ml-engineer-craft.pdf").exists()
+    assert len(list((tmp_path / "out" / "role-descriptions").rglob("*.docx"))) == 8

@@ -19,11 +19,13 @@ MAX_THEME_BYTES = 256 * 1024
 
 
 def default_templates() -> Path:
-    """`./templates` when the current folder has one, else the repository's own."""
+    """`./templates` when the current folder has one, else the copy shipped in the package."""
     here = Path("templates")
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parents[2] / "templates"
+    from importlib.resources import files
+
+    return Path(str(files("cfexport._templates")))
 
 
 @lru_cache(maxsize=8)
