@@ -7,11 +7,9 @@ manifest; the output folder is replaced only when every document was written.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from cfexport.exporters.base import Context, Document
 from cfexport.model import Framework, Problem
 from cfexport.output import MANIFEST, OutputError, StagedOutput, check_relative, previous_files
 from cfexport.slugs import safe_file_name
+from cfexport.workers import imap
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,43 +52,25 @@ def plan(framework: Framework, exporters: list) -> tuple[list[Planned], list[Pro
     return planned, problems
 
 
-# Per-process state of a render worker: loaded once, used for every document it renders.
-_state: dict = {}
+def _worker(framework: Framework, exporters: list, context: Context) -> dict:
+    return {"framework": framework, "exporters": {e.name: e for e in exporters}, "context": context}
 
 
-def _init_worker(framework: Framework, exporters: list, context: Context) -> None:
-    _state.update(framework=framework, exporters={e.name: e for e in exporters}, context=context)
-    gc.freeze()  # the model lives for the whole process: keep it out of every collection
-
-
-def _render(item: Planned) -> tuple[bytes, list[Problem]]:
-    ctx: Context = _state["context"]
+def _render(state: dict, item: Planned) -> tuple[bytes, list[Problem]]:
+    ctx: Context = state["context"]
     ctx.problems = []
-    data = _state["exporters"][item.exporter].render(_state["framework"], item.document, ctx)
+    data = state["exporters"][item.exporter].render(state["framework"], item.document, ctx)
     return data, ctx.problems
 
 
 def render_all(framework: Framework, exporters: list, items: list[Planned], context: Context,
                jobs: int = 1, progress: Callable[[int], None] | None = None):
     """Yield (planned, bytes, warnings) in plan order, in `jobs` processes."""
-    jobs = max(1, min(jobs, len(items)))
-    if jobs == 1:
-        _init_worker(framework, exporters, context)
-        try:
-            for item in items:
-                data, probs = _render(item)
-                if progress:
-                    progress(1)
-                yield item, data, probs
-        finally:
-            gc.unfreeze()
-        return
-    chunk = max(1, len(items) // (jobs * 4))
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(framework, exporters, context)) as pool:
-        for item, (data, probs) in zip(items, pool.map(_render, items, chunksize=chunk)):
-            if progress:
-                progress(1)
-            yield item, data, probs
+    results = imap(_worker, (framework, exporters, context), _render, items, jobs)
+    for item, (data, probs) in zip(items, results):
+        if progress:
+            progress(1)
+        yield item, data, probs
 
 
 class StrictWarnings(Exception):
@@ -126,8 +107,7 @@ def build(framework: Framework, out: Path, exporters: list, templates: Path, whe
     """Write every document into `out` atomically; returns the manifest entries and warnings.
     With `strict`, a warning from an exporter raises StrictWarnings before anything is replaced."""
     items, problems = plan(framework, exporters)
-    context = Context(templates=Path(templates).absolute(), build_time=when,
-                      version=framework.version or when.date().isoformat())
+    context = Context.for_framework(framework, templates, when)
     entries = []
     with StagedOutput(out) as stage:
         for item, data, probs in render_all(framework, exporters, items, context, jobs or os.cpu_count() or 1,

@@ -175,13 +175,10 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
     from cfexport import build as builder
     from cfexport import registry, repro
     from cfexport.output import check_out_folder
-    from cfexport.theme import default_templates
 
     fw = read_or_fail(framework_dir, strict).framework
     exporters = registry.load(list(formats_))
-    templates = templates_dir or default_templates()
-    if not templates.is_dir():
-        raise Failure(f"error: templates folder {templates} not found; pass --templates DIR", EXIT_USAGE)
+    templates = _templates(templates_dir)
     check_out_folder(out_dir, framework_dir, templates)
     items, _ = builder.plan(fw, exporters)
     bar = _progress(len(items), "Exporting")
@@ -205,14 +202,18 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
 def _pack_context(templates_dir: Path | None, framework):
     from cfexport import repro
     from cfexport.exporters.base import Context
+
+    return Context.for_framework(framework, _templates(templates_dir), repro.build_time())
+
+
+def _templates(templates_dir: Path | None) -> Path:
+    """--templates, else ./templates, else the copy shipped in the package."""
     from cfexport.theme import default_templates
 
     templates = templates_dir or default_templates()
     if not templates.is_dir():
         raise Failure(f"error: templates folder {templates} not found; pass --templates DIR", EXIT_USAGE)
-    when = repro.build_time()
-    return Context(templates=templates.absolute(), build_time=when,
-                   version=framework.version or when.date().isoformat())
+    return templates
 
 
 def _write_packs(framework_dir: Path, fw, packs, out_dir: Path, templates_dir, jobs, as_zip) -> None:

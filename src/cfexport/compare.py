@@ -112,6 +112,16 @@ def compare(current: Role, target: Role) -> tuple[AreaChange, ...]:
     return tuple(out)
 
 
+def promotion_problem(current: Role, target: Role) -> str | None:
+    """Why `current` -> `target` is not a promotion (None when it is): two levels of one role,
+    the target above the current one. Packs check it with friendlier words first."""
+    if current.craft.id != target.craft.id or current.specialism != target.specialism:
+        return f"a promotion compares two levels of one role, not {current.id} and {target.id}"
+    if target.level.number <= current.level.number:
+        return f"the target level ({target.level.number}) must be above the current level ({current.level.number})"
+    return None
+
+
 def next_role(role: Role) -> Role | None:
     """The same craft and specialism one level up, or None at the top."""
     levels = role.craft.levels

@@ -10,7 +10,6 @@ import csv
 import gc
 import io
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -20,6 +19,7 @@ from cfexport.model import Framework, Problem, Role, Source
 from cfexport.output import StagedOutput
 from cfexport.slugs import safe_file_name, slugify
 from cfexport.text import DecodeError, clean, decode, normalise
+from cfexport.workers import imap
 
 CSV_HEADER = ["person", "role", "current_level", "target_level", "manager"]
 
@@ -163,38 +163,25 @@ def zip_pack(files: dict[str, bytes], folder: str, context: Context) -> bytes:
     return out.getvalue()
 
 
-_state: dict = {}
+def _worker(framework: Framework, context: Context) -> dict:
+    return {"framework": framework, "context": context, "count": 0}
 
 
-def _init(framework: Framework, context: Context) -> None:
-    _state.update(framework=framework, context=context, count=0)
-    gc.freeze()
-
-
-def _render(pack: Pack) -> tuple[dict[str, bytes], list[Problem]]:
-    ctx: Context = _state["context"]
+def _render(state: dict, pack: Pack) -> tuple[dict[str, bytes], list[Problem]]:
+    ctx: Context = state["context"]
     ctx.problems = []
-    files = render_pack(_state["framework"], pack, ctx)
-    _state["count"] += 1
-    if _state["count"] % 25 == 0:  # python-docx documents form reference cycles: keep memory flat
+    files = render_pack(state["framework"], pack, ctx)
+    state["count"] += 1
+    if state["count"] % 25 == 0:  # python-docx documents form reference cycles: keep memory flat
         gc.collect()
     return files, ctx.problems
 
 
 def render_packs(framework: Framework, packs: list[Pack], context: Context, jobs: int = 1
                  ) -> Iterator[tuple[Pack, dict[str, bytes], list[Problem]]]:
-    jobs = max(1, min(jobs, len(packs)))
-    if jobs == 1:
-        _init(framework, context)
-        try:
-            for pack in packs:
-                yield (pack, *_render(pack))
-        finally:
-            gc.unfreeze()
-        return
-    with ProcessPoolExecutor(jobs, initializer=_init, initargs=(framework, context)) as pool:
-        for pack, result in zip(packs, pool.map(_render, packs, chunksize=max(1, len(packs) // (jobs * 8)))):
-            yield (pack, *result)
+    results = imap(_worker, (framework, context), _render, packs, jobs, chunks_per_worker=8)
+    for pack, (files, problems) in zip(packs, results):
+        yield pack, files, problems
 
 
 def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Context, jobs: int = 1,

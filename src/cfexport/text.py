@@ -11,7 +11,7 @@ from cfexport.model import Problem, Source
 
 # C0 controls except \t and \n (\r is handled by newline folding), DEL is legal XML but
 # invisible: kept. Non-characters U+FFFE/U+FFFF and lone surrogates.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 class DecodeError(Exception):
@@ -44,18 +44,18 @@ def normalise(text: str) -> str:
 
 def clean(text: str, source: Source, problems: list[Problem]) -> str:
     """Drop characters no output format can hold, one warning per place."""
-    if not _ILLEGAL.search(text):
+    if not ILLEGAL.search(text):
         return text
-    found = sorted({f"U+{ord(c):04X}" for c in _ILLEGAL.findall(text)})
+    found = sorted({f"U+{ord(c):04X}" for c in ILLEGAL.findall(text)})
     problems.append(
         Problem("warning", source, f"removed character(s) no document can hold: {', '.join(found)}")
     )
-    return _ILLEGAL.sub("", text)
+    return ILLEGAL.sub("", text)
 
 
 def clean_lines(text: str, file: str, problems: list[Problem]) -> str:
     """`clean` over a whole page, warning once for each line that held such characters."""
-    if not _ILLEGAL.search(text):
+    if not ILLEGAL.search(text):
         return text
     return "\n".join(clean(line, Source(file, i), problems) for i, line in enumerate(text.split("\n"), 1))
 

@@ -7,6 +7,7 @@ the environment is sandboxed with StrictUndefined: a typo in a template fails lo
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,6 +47,15 @@ def load_theme(templates: Path) -> dict:
     if not isinstance(theme, dict):
         raise ExportError(f"{path}: a theme file is a set of 'key: value' lines")
     return theme
+
+
+_HEX = re.compile(r"#?([0-9A-Fa-f]{6})")
+
+
+def hex_colour(value: object) -> str | None:
+    """A theme colour as six upper-case hex digits ("1F3A5F" or "#1f3a5f"); None if it is not one."""
+    m = _HEX.fullmatch(value.strip()) if isinstance(value, str) else None
+    return m.group(1).upper() if m else None
 
 
 def section(templates: Path, name: str) -> dict:

@@ -39,6 +39,12 @@ class Context:
     version: str
     problems: list[Problem] = field(default_factory=list)
 
+    @classmethod
+    def for_framework(cls, framework: Framework, templates: Path, when: datetime) -> Context:
+        """The context of one build or promotion round: the framework's version, else the build date."""
+        return cls(templates=Path(templates).absolute(), build_time=when,
+                   version=framework.version or when.date().isoformat())
+
     def warn(self, source: Source, message: str) -> None:
         self.problems.append(Problem("warning", source, message))
 

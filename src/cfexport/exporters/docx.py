@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from cfexport.compare import AreaChange, compare, next_role
+from cfexport.compare import AreaChange, compare, next_role, promotion_problem
 from cfexport.exporters.base import Context, Document, ExportError
 from cfexport.model import AreaExpectations, Framework, Role, Statement
 from cfexport.exporters.word import ILLEGAL_XML, Writer, intro
@@ -163,12 +163,9 @@ def render_promotion_case(framework: Framework, current: Role, target: Role, per
     """The promotion case of a pack: cover, how to use it, per area the current and target
     expectations with what is new at the target highlighted and an evidence table, and a
     closing section for the manager's summary."""
-    if current.craft.id != target.craft.id or current.specialism != target.specialism:
-        raise ExportError(f"a promotion case compares two levels of one role, not {current.id} and {target.id}",
-                          target.level.source)
-    if target.level.number <= current.level.number:
-        raise ExportError(f"the target level ({target.level.number}) must be above the current level "
-                          f"({current.level.number})", target.level.source)
+    problem = promotion_problem(current, target)
+    if problem:
+        raise ExportError(problem, target.level.source)
     person = _person_text(person, "person")
     manager = _person_text(manager, "manager") if manager else ""
 

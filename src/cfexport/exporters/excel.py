@@ -35,7 +35,8 @@ from openpyxl.worksheet.page import PageMargins
 from cfexport.exporters.base import Context, ExportError
 from cfexport.model import Source
 from cfexport.repro import normalise_zip
-from cfexport.theme import THEME_FILE, section
+from cfexport.text import ILLEGAL
+from cfexport.theme import THEME_FILE, hex_colour, section
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
 MAX_SHEET_NAME = 31
@@ -45,10 +46,9 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t")
 ERROR_TEXTS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"})
 # What XML 1.0 (and so openpyxl) refuses; the reader removes these already, this is the
 # last line of defence for models built some other way.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_ILLEGAL = ILLEGAL  # what no XML file can hold: the same rule as at ingestion
 _SHEET_FORBIDDEN = str.maketrans({"[": "(", "]": ")", ":": "-", "/": "-", "\\": "-", "*": None, "?": None})
 _RESERVED_SHEETS = {"history"}  # Excel keeps it for change tracking
-_HEX = re.compile(r"^[0-9A-Fa-f]{6}$")
 
 
 # --- text -------------------------------------------------------------------------
@@ -213,11 +213,11 @@ def _load_settings(templates: Path) -> Settings:
 
     def colour(key: str, fallback_key: str | None, default: str) -> str:
         value = raw.get(key, colours.get(fallback_key, default) if fallback_key else default)
-        value = str(value).lstrip("#")
-        if not _HEX.match(value):
+        hex_value = hex_colour(str(value))
+        if hex_value is None:
             raise ExportError(f"{where}: xlsx.{key} (or colours.{fallback_key}) must be a hex colour like "
                               f"\"1F3A5F\", not {value!r}")
-        return value.upper()
+        return hex_value
 
     widths = dict(_DEFAULT_WIDTHS)
     given = raw.get("widths") or {}
@@ -239,7 +239,7 @@ def _load_settings(templates: Path) -> Settings:
         raise ExportError(f"{where}: xlsx.ratings must be distinct labels without commas or quotes, "
                           "not starting with = + - @, 250 characters in all (a dropdown list holds no more)")
     fills = raw.get("rating_fills", ["F8CBAD", "FFE699", "C6E0B4"])
-    if not isinstance(fills, list) or not all(isinstance(f, str) and _HEX.match(f.lstrip("#")) for f in fills):
+    if not isinstance(fills, list) or not all(hex_colour(f) for f in fills):
         raise ExportError(f"{where}: xlsx.rating_fills must be a list of hex colours like \"C6E0B4\"")
     fills = tuple(f.lstrip("#").upper() for f in fills)
 
@@ -269,7 +269,8 @@ def _load_settings(templates: Path) -> Settings:
         new_fill=colour("new_fill", "new", "E2F0D9"),
         absent_fill=colour("absent_fill", None, "F2F2F2"),
         absent_font=colour("absent_font", None, "595959"),
-        bullet=bullet, paper=paper.upper(), widths=widths, ratings=ratings, rating_fills=fills,
+        bullet=bullet, paper=paper.upper(), widths=widths, ratings=ratings,
+        rating_fills=tuple(hex_colour(f) for f in fills),
         assessment_help=help_text.strip(),
     )
 

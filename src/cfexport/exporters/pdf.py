@@ -37,7 +37,7 @@ from xml.sax.saxutils import escape
 from cfexport import repro
 from cfexport.exporters.base import Context, Document, ExportError
 from cfexport.model import Craft, Framework, Role, Source
-from cfexport.theme import THEME_FILE, load_theme
+from cfexport.theme import THEME_FILE, hex_colour, load_theme
 
 MM = 72 / 25.4  # points per millimetre
 _FUZZ = 1e-6
@@ -73,7 +73,6 @@ _COLOUR_DEFAULTS = {
     "cut_marks": "555555",
     "border": "",  # empty: no line around each card
 }
-_HEX = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 
 NOT_DEFINED = "Not yet defined"
 NO_EXPECTATIONS = "No expectations at this level"
@@ -132,11 +131,11 @@ def _number(templates: Path, key: str, value, low: float, high: float) -> float:
 
 
 def _colour(templates: Path, key: str, value) -> str:
-    m = _HEX.match(str(value).strip()) if isinstance(value, (str, int)) else None
-    if not m:
+    hex_value = hex_colour(str(value)) if isinstance(value, (str, int)) else None
+    if hex_value is None:
         raise _theme_error(templates, f"colours: {key}: {value!r} is not a colour: "
                                       'write six hex digits, e.g. "1F3A5F"')
-    return "#" + m.group(1).upper()
+    return "#" + hex_value
 
 
 def _template_file(templates: Path, key: str, name, folder: str = "") -> Path:

@@ -25,6 +25,7 @@ from pathlib import Path
 from cfexport.exporters.base import Context, ExportError
 from cfexport.repro import normalise_zip
 from cfexport.theme import THEME_FILE, render_text, section
+from cfexport.text import ILLEGAL
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = "{%s}" % W_NS
@@ -98,7 +99,7 @@ LABELS: dict[str, str | list[str]] = {
 _LIST_LABELS = {k for k, v in LABELS.items() if isinstance(v, list)}
 
 # Characters XML 1.0 (so Word) cannot hold; framework text is already free of them.
-ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+ILLEGAL_XML = ILLEGAL
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DOTX = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
 _DOCX = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"

@@ -26,7 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from cfexport import __version__
-from cfexport.compare import compare
+from cfexport.compare import compare, promotion_problem
 from cfexport.exporters.base import Context, Document, ExportError
 from cfexport.exporters.excel import (
     MAX_ROW_HEIGHT,
@@ -367,11 +367,9 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
     out) are listed as information rows without dropdowns, since there is nothing to
     rate yet. A "Summary" sheet counts the ratings per area with formulas.
     """
-    if current.craft.id != target.craft.id or current.specialism != target.specialism:
-        raise ExportError(f"a self-assessment compares two levels of one role, not {current.id} and {target.id}")
-    if target.level.number <= current.level.number:
-        raise ExportError(f"the target level ({target.level.number}) must be above the current one "
-                          f"({current.level.number})")
+    problem = promotion_problem(current, target)
+    if problem:
+        raise ExportError(problem, target.level.source)
     s = settings(context.templates)
     wb = new_workbook()
     styles = Styles(wb, s)
