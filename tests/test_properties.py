@@ -19,11 +19,15 @@ from cfexport.reader import read_framework
 from cfexport.repro import build_time
 
 
+_RTL_BLOCKS = ((0x0590, 0x08FF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF))  # Hebrew, Arabic, Syriac, ... forms
+
+
 def _font_alphabet() -> list[str]:
     """Every character the shipped font draws, read from its cmap: letters, digits, punctuation
     and symbols of every block it covers. Left out: combining marks and format characters (not
-    text on their own), right-to-left letters (reportlab does not shape them; the PDF exporter
-    warns), and characters that NFC would change (ingestion normalises them)."""
+    text on their own), the right-to-left scripts' characters (reportlab does not shape them,
+    the PDF exporter warns, and text extraction reorders them), and characters that NFC would
+    change (ingestion normalises them)."""
     from reportlab.pdfbase.ttfonts import TTFont
 
     font = TTFont("property-font", str(TEMPLATES / "fonts" / "DejaVuSans.ttf"))
@@ -32,6 +36,7 @@ def _font_alphabet() -> list[str]:
         ch = chr(cp)
         if (unicodedata.category(ch)[0] in "LNPS" and unicodedata.category(ch) != "Co"
                 and unicodedata.bidirectional(ch) not in ("R", "AL", "AN")
+                and not any(lo <= cp <= hi for lo, hi in _RTL_BLOCKS)
                 and unicodedata.normalize("NFC", ch) == ch):
             chars.append(ch)
     return chars
