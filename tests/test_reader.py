@@ -293,3 +293,10 @@ def test_an_unreadable_page_is_an_error_naming_it(tmp_path):
     result = read_framework(tmp_path)
     assert [(p.source.file, p.source.line) for p in result.errors] == [("test/broken.md", 1)]
     assert "cannot read the page" in result.errors[0].message
+
+
+def test_a_table_inside_a_blockquote_is_read_without_a_false_error(tmp_path):
+    _page(tmp_path, "", extra="\n> | Area | Description |\n> |---|---|\n> | Delivery | quoted |\n")
+    result = read_framework(tmp_path)
+    assert not result.errors, result.errors
+    assert [s.text for e in result.framework.crafts[0].level(1).expectations for s in e.statements] == ["quoted"]

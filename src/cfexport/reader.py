@@ -35,6 +35,7 @@ _BR = re.compile(r"^</?br\s*/?>$", re.IGNORECASE)
 _LEVEL_TITLE = re.compile(r"^\s*level\s+(\d+)\s*(?:[(\[](.*?)[)\]])?\s*(?:[-–:]\s*(.*))?$", re.IGNORECASE)
 _ANY_NUMBER = re.compile(r"\d+")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+_QUOTE_MARKERS = re.compile(r"^\s*(?:>\s?)+")
 _SPECIALISM_SEP = re.compile(r"\s+[-–—]\s+")
 _TODO = "todo"
 _ASCII_SPACE = re.compile(r"[ \t\n]+")
@@ -470,7 +471,9 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _raw_cell_count(line: str) -> int:
-    cells = _UNESCAPED_PIPE.split(line.strip())
+    """Cells of a table row as written (GFM splits on every unescaped pipe), so that text
+    a parser would drop can be reported; blockquote markers before the row are not cells."""
+    cells = _UNESCAPED_PIPE.split(_QUOTE_MARKERS.sub("", line).strip())
     if cells and cells[0].strip() == "":
         cells = cells[1:]
     if cells and cells[-1].strip() == "":
