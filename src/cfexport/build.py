@@ -103,10 +103,13 @@ def manifest_bytes(framework: Framework, entries: list[dict]) -> bytes:
 
 def build(framework: Framework, out: Path, exporters: list, templates: Path, when: datetime,
           jobs: int | None = None, progress: Callable[[int], None] | None = None,
-          strict: bool = False) -> tuple[list[dict], list[Problem]]:
+          strict: bool = False, planned: tuple[list[Planned], list[Problem]] | None = None
+          ) -> tuple[list[dict], list[Problem]]:
     """Write every document into `out` atomically; returns the manifest entries and warnings.
-    With `strict`, a warning from an exporter raises StrictWarnings before anything is replaced."""
-    items, problems = plan(framework, exporters)
+    With `strict`, a warning from an exporter raises StrictWarnings before anything is replaced.
+    `planned` is `plan(framework, exporters)` when the caller already made it."""
+    items, problems = planned or plan(framework, exporters)
+    problems = list(problems)
     context = Context.for_framework(framework, templates, when)
     entries = []
     with StagedOutput(out) as stage:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 import traceback
 from functools import wraps
 from pathlib import Path
@@ -180,22 +181,18 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
     exporters = registry.load(list(formats_))
     templates = _templates(templates_dir)
     check_out_folder(out_dir, framework_dir, templates)
-    items, _ = builder.plan(fw, exporters)
-    bar = _progress(len(items), "Exporting")
+    planned = builder.plan(fw, exporters)
     try:
-        with bar as progress:
+        with _progress(len(planned[0]), "Exporting") as bar:
             entries, problems = builder.build(fw, out_dir, exporters, templates, repro.build_time(), jobs,
-                                              progress.update, strict)
+                                              bar.update, strict, planned)
     except builder.StrictWarnings as exc:
         for problem in exc.problems:
             click.echo(_located(framework_dir, problem), err=True)
         raise Failure(str(exc), EXIT_INVALID) from None
     for problem in problems:
         click.echo(_located(framework_dir, problem), err=True)
-    by_exporter: dict[str, int] = {}
-    for e in entries:
-        by_exporter[e["exporter"]] = by_exporter.get(e["exporter"], 0) + 1
-    summary = ", ".join(f"{n} {name}" for name, n in by_exporter.items())
+    summary = ", ".join(f"{n} {name}" for name, n in sorted(Counter(e["exporter"] for e in entries).items()))
     click.echo(f"wrote {len(entries)} file(s) to {out_dir} ({summary}) and {out_dir}/manifest.json")
 
 
