@@ -267,8 +267,6 @@ def main() -> None:
         sizes = (100, 200) if args.quick else (100, 1000)
         for people in sizes:
             for jobs in (1, 2):
-                if people == sizes[1] and jobs == 1 and not args.quick:
-                    continue  # the 1-process 1,000 round is the 100 round ×10: measured by scaling
                 r = packs_round(medium, tmp, people, jobs)
                 results[f"packs_{people}_jobs{jobs}"] = r
                 rows.append((f"packs: {people} people, --jobs {jobs}",
