@@ -9,12 +9,16 @@ previous manifest) are never touched; the folders it writes are its own.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; an exclusively created lock file does the job
+    fcntl = None
 
 MANIFEST = "manifest.json"
 
@@ -83,6 +87,13 @@ class StagedOutput:
 
     def _lock(self) -> None:
         lock = _lock_path(self.out)
+        if fcntl is None:
+            try:
+                self._lock_fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                raise OutputError(f"another cfexport is writing {self.out} (if none is running, a killed one "
+                                  f"left {lock}: delete it)") from None
+            return
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
