@@ -165,11 +165,14 @@ class StagedOutput:
                 shutil.rmtree(self.stage, ignore_errors=True)
                 self.stage = None
             if self._lock_fd is not None:
-                try:  # removed while still held; a late opener notices (inode check) and refuses
+                if fcntl is None:  # Windows cannot remove an open file
+                    os.close(self._lock_fd)
+                try:  # with flock: removed while still held; a late opener notices (inode check) and refuses
                     _lock_path(self.out).unlink()
                 except OSError:
                     pass
-                os.close(self._lock_fd)
+                if fcntl is not None:
+                    os.close(self._lock_fd)
                 self._lock_fd = None
 
 
