@@ -304,3 +304,16 @@ def test_strict_build_with_exporter_warnings_replaces_nothing(tmp_path):
     assert "wide/level1.md:" in result.output and "warning(s) while exporting (--strict); nothing was written" \
         in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_without_flock_an_exclusive_lock_file_refuses_a_second_build_and_is_removed(tmp_path, monkeypatch):
+    from cfexport import output
+
+    monkeypatch.setattr(output, "fcntl", None)
+    out = tmp_path / "out"
+    with StagedOutput(out) as stage:
+        stage.write("a.txt", b"first")
+        with pytest.raises(OutputError, match="another cfexport is writing"):
+            with StagedOutput(out):
+                pass
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]
