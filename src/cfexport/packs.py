@@ -53,9 +53,11 @@ def tracks(framework: Framework) -> dict[str, tuple]:
     return {c.track_id(s): (c, s) for c in framework.crafts for s in c.tracks()}
 
 
-def resolve(framework: Framework, track: str, current: int, target: int) -> tuple[Role, Role]:
-    """The current and target roles, or a PackError naming the valid ids and levels."""
-    known = tracks(framework)
+def resolve(framework: Framework, track: str, current: int, target: int,
+            known: dict[str, tuple] | None = None) -> tuple[Role, Role]:
+    """The current and target roles, or a PackError naming the valid ids and levels.
+    `known` is `tracks(framework)` when the caller checks many requests."""
+    known = known if known is not None else tracks(framework)
     key = track.strip().strip("/")
     if key not in known:  # a role id with its level, or a specialism's own id, if unambiguous
         base = key.rsplit("/", 1)[0] if key.rsplit("/", 1)[-1].isdigit() else key
@@ -77,13 +79,14 @@ def resolve(framework: Framework, track: str, current: int, target: int) -> tupl
 def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack], list[Problem]]:
     """Check every request; returns the packs and one error per bad request (with its CSV line)."""
     packs, errors, taken = [], [], set()
+    known = tracks(framework)
     for req in requests:
         where = req.source or Source("--role", 1)
         if not req.person.strip():
             errors.append(Problem("error", where, "person is empty"))
             continue
         try:
-            current, target = resolve(framework, req.track, req.current, req.target)
+            current, target = resolve(framework, req.track, req.current, req.target, known)
         except PackError as exc:
             errors.append(Problem("error", where, str(exc)))
             continue

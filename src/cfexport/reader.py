@@ -175,7 +175,7 @@ class _Reader:
                       f"'parent: {index.title}')")
         framework = Framework(
             title=index.title,
-            description=self.intro(index, self.tokens(index)),
+            description=self.intro(self.tokens(index)),
             permalink=frontmatter.text(index.meta.get("permalink")),
             crafts=tuple(crafts_out),
             source=index.source(),
@@ -204,21 +204,21 @@ class _Reader:
     def line(self, page: _Page, token: Token) -> int:
         return page.body_line + (token.map[0] if token.map else 0)
 
-    def prose(self, page: _Page, tokens: list[Token] | None = None, start: int = 0) -> tuple[str, int]:
-        """Paragraph text from `start` to the next heading; returns the text and the index reached."""
-        tokens = tokens if tokens is not None else self.tokens(page)
+    @staticmethod
+    def prose(tokens: list[Token], start: int = 0) -> str:
+        """Paragraph text from token `start` to the next heading."""
         parts = []
-        i = start
-        while i < len(tokens) and tokens[i].type != "heading_open":
-            if tokens[i].type == "inline" and tokens[i].content.strip():
-                parts.append(_plain(tokens[i]))
-            i += 1
-        return "\n\n".join(p.strip() for p in parts if p.strip()), i
+        for tok in tokens[start:]:
+            if tok.type == "heading_open":
+                break
+            if tok.type == "inline" and tok.content.strip():
+                parts.append(_plain(tok).strip())
+        return "\n\n".join(p for p in parts if p)
 
-    def intro(self, page: _Page, tokens: list[Token]) -> str:
+    def intro(self, tokens: list[Token]) -> str:
         """A page's own description: the prose after its optional leading H1."""
         start = 3 if tokens and tokens[0].type == "heading_open" and tokens[0].tag == "h1" else 0
-        return self.prose(page, tokens, start)[0]
+        return self.prose(tokens, start)
 
     def read_craft(self, page: _Page, level_pages: list[_Page]) -> Craft:
         tokens = self.tokens(page)
@@ -226,7 +226,7 @@ class _Reader:
         anchors = unique_anchors([_plain(tokens[i + 1]) for i in headings])
         has_h3 = any(tokens[i].tag == "h3" for i in headings)
         area_tag = "h3" if has_h3 else "h2"
-        description = self.intro(page, tokens)
+        description = self.intro(tokens)
         areas: list[Area] = []
         specialisms: list[str] = []
         group: str | None = None
@@ -238,7 +238,7 @@ class _Reader:
                 if group and group not in specialisms:
                     specialisms.append(group)
             elif tok.tag == area_tag:
-                definition, _ = self.prose(page, tokens, i + 3)
+                definition = self.prose(tokens, i + 3)
                 areas.append(Area(slug, title, definition, group, page.source(self.line(page, tok))))
         if not areas:
             self.warn(page.source(), "the craft page defines no areas (headings with a definition under them)")
