@@ -66,7 +66,7 @@ def child(kind: str, fw: str, out: str, fmt: str, jobs: int) -> dict:
     if kind == "cfexport":
         from cfexport import build as builder
         from cfexport import registry
-        from cfexport.reader import read_framework
+        from cfexport.readers import read_framework
         from cfexport.repro import build_time
 
         framework = read_framework(fw).framework
@@ -83,7 +83,7 @@ def child(kind: str, fw: str, out: str, fmt: str, jobs: int) -> dict:
 
 def raw_floor(fmt: str, fw: str, out: Path) -> int:
     """The same documents written by direct, minimal library calls (no styling, no checks)."""
-    from cfexport.reader import read_framework
+    from cfexport.readers import read_framework
 
     framework = read_framework(fw).framework
     out.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ if os.environ.get("CI", "").lower() == "true":
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from cfexport.reader import read_framework  # noqa: E402
+from cfexport.readers import read_framework  # noqa: E402
 
 FRAMEWORK = ROOT / "framework"
 TEMPLATES = ROOT / "templates"

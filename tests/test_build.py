@@ -21,7 +21,7 @@ from cfexport.cli import main
 from cfexport.exporters.base import Document, ExportError
 from cfexport.exporters.json_model import JsonExporter
 from cfexport.output import OutputError, StagedOutput
-from cfexport.reader import read_framework
+from cfexport.readers import read_framework
 from cfexport.repro import build_time
 
 
@@ -173,7 +173,7 @@ SLOW_BUILD = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from cfexport import build as builder
-from cfexport.reader import read_framework
+from cfexport.readers import read_framework
 from cfexport.repro import build_time
 from test_build import _Titled
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import FRAMEWORK, ROOT, TEMPLATES
 
 from cfexport.cli import main
-from cfexport.reader import read_framework
+from cfexport.readers import read_framework
 from cfexport.registry import available
 
 README = (ROOT / "README.md").read_text("utf-8")

@@ -25,7 +25,7 @@ from cfexport.compare import compare, next_role
 from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.docx import DocxExporter, find_role, render_promotion_case
 from cfexport.exporters.word import STYLES
-from cfexport.reader import read_framework
+from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)  # SOURCE_DATE_EPOCH=1700000000
 NEXT_HEADING = "What changes at the next level"

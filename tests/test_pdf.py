@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from cfexport import build as builder
 from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.pdf import MM, NO_EXPECTATIONS, NOT_DEFINED, PdfExporter, paginate, render_cards
-from cfexport.reader import read_framework
+from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
 

@@ -15,7 +15,7 @@ from readback import docx_text, pdf_text, squash, xlsx_cells
 
 from cfexport import build as builder
 from cfexport import registry
-from cfexport.reader import read_framework
+from cfexport.readers import read_framework
 from cfexport.repro import build_time
 
 

@@ -10,7 +10,7 @@ from conftest import FRAMEWORK
 from factory import small_craft, write_framework
 
 from cfexport.model import Role
-from cfexport.reader import read_framework
+from cfexport.readers import read_framework
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "level5.md"
 

@@ -136,7 +136,7 @@ def test_yaml_11_lookalikes_stay_the_text_the_author_wrote(fw):
         edit(level(fw, n), f"Level {n} ({'Junior' if n == 1 else 'Senior'})",
              f"Level {n} ({'Junior' if n == 1 else 'Senior'})'")
     edit(fw / "index.md", "nav_order: 1", "nav_order: 1\nversion: 1.10")
-    from cfexport.reader import read_framework
+    from cfexport.readers import read_framework
     result = read_framework(fw)
     assert not result.errors, result.errors
     assert result.framework.crafts[0].title == "NO"
@@ -187,7 +187,7 @@ def test_installed_command_in_a_subprocess_reports_without_traceback(fw):
 def test_dates_and_thematic_breaks_in_pages_do_not_confuse_the_reader(fw):
     edit(fw / "index.md", "nav_order: 1", "nav_order: 1\nreviewed: 2024-13-01\nupdated: 2024-01-02")
     edit(level(fw), "# Junior - Level 1", "# Junior - Level 1\n\n---\n\nIntro text.\n\n---")
-    from cfexport.reader import read_framework
+    from cfexport.readers import read_framework
     result = read_framework(fw)
     assert not result.errors, result.errors
     stmts = [s.text for e in result.framework.crafts[0].level(1).expectations for s in e.statements]

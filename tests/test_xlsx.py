@@ -24,7 +24,7 @@ from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.excel import SheetNames
 from cfexport.exporters.xlsx import XlsxExporter, render_self_assessment
 from cfexport.model import Area, Craft, Expectation, Framework, Level, Role, Source, Statement
-from cfexport.reader import read_framework
+from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
 BULLET = "• "

@@ -70,7 +70,7 @@ strict_option = click.option("--strict", is_flag=True, help="Treat warnings as e
 
 def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False):
     """Read the framework, print its problems (FILE:LINE: severity: message), stop on errors."""
-    from cfexport.reader import read_framework
+    from cfexport.readers import read_framework
 
     result = read_framework(framework_dir)
     shown = result.problems if not quiet else result.errors + (result.warnings if strict else ())
