@@ -25,7 +25,7 @@ SEED_CRAFT = [
     ("AI Strategy", "ai-strategy", 18, [
         "I understand the reasoning behind my team’s strategic decisions, and am able to verify and debug "
         "implementations of the design.",
-        "I understand how my work fits into Vaarst's AI Strategy.",
+        "I understand how my work fits into Vaarst’s AI Strategy.",
     ]),
     ("Architecture Design", "architecture-design", 19, "TODO"),
     ("Technical Strategy", "technical-strategy", 20, "TODO"),

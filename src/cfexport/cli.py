@@ -61,19 +61,25 @@ def _friendly(fn):
 
 framework_option = click.option(
     "--framework", "framework_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("framework"),
-    show_default=True, help="Folder of the framework's Jekyll pages.")
+    show_default=True, help="The Jekyll site, or a folder inside it, that holds the framework.")
+root_option = click.option(
+    "--root", "root", metavar="TITLE", default=None,
+    help="The framework's index page title, when the site holds several frameworks.")
 templates_option = click.option(
     "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Folder of templates and theme.yaml [default: ./templates].")
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
 
-def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False):
-    """Read the framework, print its problems (FILE:LINE: severity: message), stop on errors."""
+def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False, root: str | None = None,
+                 verbose: bool = False):
+    """Read the framework, print its problems (FILE:LINE: severity: message), stop on errors.
+    Information (drafts and other pages not read) is shown only when `verbose`."""
     from cfexport.readers import read_framework
 
-    result = read_framework(framework_dir)
+    result = read_framework(framework_dir, root)
     shown = result.problems if not quiet else result.errors + (result.warnings if strict else ())
+    shown = [p for p in shown if verbose or p.severity != "info"]
     for problem in shown:
         click.echo(_located(framework_dir, problem), err=True)
     failed = result.errors or (strict and result.warnings) or result.framework is None
@@ -88,7 +94,8 @@ def _located(framework_dir: Path, problem) -> str:
     """Problems carry paths relative to the framework folder; show them from where the user is."""
     file = problem.source.file
     path = Path(file) if Path(file).is_absolute() or file == str(framework_dir) else framework_dir / file
-    return f"{path}:{problem.source.line}: {problem.severity}: {problem.message}"
+    line = f":{problem.source.line}" if problem.source.line else ""  # 0: the file or folder as a whole
+    return f"{path}{line}: {problem.severity}: {problem.message}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,11 +108,14 @@ def main(debug: bool) -> None:
 
 @main.command()
 @framework_option
+@root_option
 @strict_option
+@click.option("--verbose", "-v", is_flag=True, help="Also say which pages were not read, and why (drafts, "
+              "pages without front matter, other sections of the site).")
 @_friendly
-def validate(framework_dir: Path, strict: bool) -> None:
+def validate(framework_dir: Path, root: str | None, strict: bool, verbose: bool) -> None:
     """Check the framework; print every problem as FILE:LINE: error|warning: message."""
-    result = read_or_fail(framework_dir, strict)
+    result = read_or_fail(framework_dir, strict, root=root, verbose=verbose)
     fw = result.framework
     roles = sum(1 for _ in fw.roles())
     click.echo(f"{framework_dir}: ok: {len(fw.crafts)} craft(s), {roles} role(s), "
@@ -114,11 +124,12 @@ def validate(framework_dir: Path, strict: bool) -> None:
 
 @main.command(name="list")
 @framework_option
+@root_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @_friendly
-def list_(framework_dir: Path, as_json: bool) -> None:
+def list_(framework_dir: Path, root: str | None, as_json: bool) -> None:
     """List crafts, specialisms, levels and roles with the ids other commands take."""
-    fw = read_or_fail(framework_dir, quiet=True).framework
+    fw = read_or_fail(framework_dir, quiet=True, root=root).framework
     data = {
         "framework": fw.title,
         "crafts": [
@@ -161,6 +172,7 @@ def formats() -> None:
 
 @main.command()
 @framework_option
+@root_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="Folder to write into (replaced atomically).")
 @click.option("--format", "formats_", multiple=True, metavar="NAME",
@@ -170,14 +182,14 @@ def formats() -> None:
               help="Worker processes [default: number of cores].")
 @strict_option
 @_friendly
-def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templates_dir: Path | None,
-          jobs: int | None, strict: bool) -> None:
+def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[str, ...],
+          templates_dir: Path | None, jobs: int | None, strict: bool) -> None:
     """Export the framework with every exporter (or those named) into --out."""
     from cfexport import build as builder
     from cfexport import registry, repro
     from cfexport.output import check_out_folder
 
-    fw = read_or_fail(framework_dir, strict).framework
+    fw = read_or_fail(framework_dir, strict, root=root).framework
     exporters = registry.load(list(formats_))
     templates = _templates(templates_dir)
     check_out_folder(out_dir, framework_dir, templates)
@@ -240,19 +252,20 @@ out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, p
 @click.option("--person", required=True, help="The person the pack is for.")
 @click.option("--manager", default=None, help="Their manager.")
 @framework_option
+@root_option
 @out_option
 @templates_option
 @click.option("--zip", "as_zip", is_flag=True, help="Write the pack as one .zip instead of a folder.")
 @_friendly
 def pack(role: str, current: int, target: int, person: str, manager: str | None, framework_dir: Path,
-         out_dir: Path, templates_dir: Path | None, as_zip: bool) -> None:
+         root: str | None, out_dir: Path, templates_dir: Path | None, as_zip: bool) -> None:
     """Write one promotion pack: promotion case, self-assessment and level cards."""
     from cfexport.packs import PackRequest, plan
 
     from cfexport.model import Source
     from cfexport.text import clean, normalise
 
-    fw = read_or_fail(framework_dir, quiet=True).framework
+    fw = read_or_fail(framework_dir, quiet=True, root=root).framework
     warnings: list = []
     person, manager = (clean(normalise(v), Source(f"--{k}", 1), warnings) if v else v
                        for k, v in (("person", person), ("manager", manager)))
@@ -268,20 +281,21 @@ def pack(role: str, current: int, target: int, person: str, manager: str | None,
 @click.option("--people", "people", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="CSV with the header person,role,current_level,target_level,manager.")
 @framework_option
+@root_option
 @out_option
 @templates_option
 @click.option("--zip", "as_zip", is_flag=True, help="One .zip per pack instead of folders.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes [default: number of cores].")
 @click.option("--keep-going", is_flag=True, help="Build the good rows even when some rows are bad.")
 @_friendly
-def packs(people: Path, framework_dir: Path, out_dir: Path, templates_dir: Path | None, as_zip: bool,
+def packs(people: Path, framework_dir: Path, root: str | None, out_dir: Path, templates_dir: Path | None, as_zip: bool,
           jobs: int | None, keep_going: bool) -> None:
     """Write the packs of a whole promotion round from a CSV."""
     import os
 
     from cfexport.packs import plan, read_people
 
-    fw = read_or_fail(framework_dir, quiet=True).framework
+    fw = read_or_fail(framework_dir, quiet=True, root=root).framework
     warnings: list = []
     requests, errors = read_people(people, warnings)
     for problem in warnings:

@@ -1,0 +1,649 @@
+"""The career framework inside a Jekyll (just-the-docs) site -> the canonical model.
+
+A framework is found by its shape in just-the-docs' navigation: an index page whose child
+pages (`parent: <index title>`) are crafts, whose child pages (`parent: <craft title>`,
+`grand_parent: <index title>`) are `Level N (Name)` pages. The rest of the site (home page,
+docs, FAQ) is not read. Each page goes through the steps Jekyll takes: Liquid first, then
+kramdown (attribute lists, TOCs and heading ids undone in `kramdown`), then markdown-it
+for CommonMark and GFM tables; what reaches the model is plain text.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from cfexport import frontmatter
+from cfexport.model import (
+    Area,
+    Craft,
+    Expectation,
+    Framework,
+    Level,
+    Problem,
+    ReadResult,
+    Source,
+    Statement,
+)
+from cfexport.readers.jekyll import inline, kramdown
+from cfexport.readers.jekyll.site import Site, SitePage, comparable_url, load_site
+from cfexport.slugs import slugify
+
+_LEVEL_TITLE = re.compile(r"^\s*level\s+(\d+)\s*(?:\((.*)\)|\[(.*)\]|[-–:]\s*(.*))?\s*$", re.IGNORECASE)
+_LEVEL_LIKE = re.compile(r"^\s*level\b", re.IGNORECASE)
+_ANY_NUMBER = re.compile(r"\d")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+_QUOTE_MARKERS = re.compile(r"^\s*(?:>\s?)+")
+_SPECIALISM_SEP = re.compile(r"\s+[-–—]\s+")
+_TODO = "todo"
+
+
+def _markdown() -> MarkdownIt:
+    """CommonMark with GFM tables and strikethrough, and kramdown's typography: smart quotes
+    (`'` and `"` to ‘ ’ “ ”) and its symbols (`---`, `--`, `...`, `<<`, `>>`), as on the site."""
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True}).enable(["table", "strikethrough",
+                                                                               "smartquotes"])
+    md.core.ruler.after("smartquotes", "kramdown_symbols", _kramdown_symbols)
+    return md
+
+
+_SYMBOLS = re.compile(r"---|--|\.\.\.|<<|>>")
+_SYMBOL_TEXT = {"---": "\u2014", "--": "\u2013", "...": "\u2026", "<<": "\u00ab", ">>": "\u00bb"}
+
+
+def _kramdown_symbols(state) -> None:
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        for child in token.children or []:
+            if child.type == "text" and _SYMBOLS.search(child.content):
+                child.content = _SYMBOLS.sub(lambda m: _SYMBOL_TEXT[m.group()], child.content)
+
+
+@dataclass
+class _Page:
+    """A page of the framework as markdown-it reads it: after Liquid and kramdown."""
+
+    site_page: SitePage
+    text: str
+    lines: list[int]  # rendered line (0-based) -> file line (1-based)
+    heading_ids: dict[int, str]
+
+    @property
+    def file(self) -> str:
+        return self.site_page.file
+
+    @property
+    def meta(self) -> dict:
+        return self.site_page.meta
+
+    @property
+    def title(self) -> str:
+        return self.site_page.title
+
+    def source(self, line: int | None = None) -> Source:
+        return Source(self.file, line or 1)
+
+    def field_line(self, key: str) -> int:
+        return self.site_page.field_line(key)
+
+    def line(self, token: Token) -> int:
+        index = token.map[0] if token.map else 0
+        if index < len(self.lines):
+            return self.lines[index]
+        return self.site_page.body_line + index
+
+
+@dataclass
+class _Tree:
+    """One framework found in the site: its index, crafts and each craft's level pages."""
+
+    index: SitePage
+    crafts: list[SitePage]
+    levels: dict[str, list[SitePage]]  # craft file -> its level pages
+
+    @property
+    def folder(self) -> str:
+        return posixpath.dirname(self.index.file)
+
+    def files(self) -> set[str]:
+        return {self.index.file, *(c.file for c in self.crafts), *(p.file for ps in self.levels.values() for p in ps)}
+
+
+def _parent(page: SitePage) -> str | None:
+    return frontmatter.text(page.meta.get("parent"))
+
+
+def _grand_parent(page: SitePage) -> str | None:
+    return frontmatter.text(page.meta.get("grand_parent"))
+
+
+def _inside(file: str, folder: str) -> bool:
+    return not folder or file == folder or file.startswith(folder + "/")
+
+
+class _Reader:
+    def __init__(self, folder: Path, root_title: str | None):
+        self.folder = folder
+        self.root_title = root_title
+        self.problems: list[Problem] = []
+        self.md = _markdown()
+        self.site: Site | None = None
+
+    # -- findings -------------------------------------------------------------------
+    def error(self, source: Source, message: str) -> None:
+        self.problems.append(Problem("error", source, message))
+
+    def warn(self, source: Source, message: str) -> None:
+        self.problems.append(Problem("warning", source, message))
+
+    # -- the site and its frameworks --------------------------------------------------
+    def read(self) -> ReadResult:
+        if not self.folder.is_dir():
+            self.error(Source(str(self.folder), 0), "framework folder not found; pass --framework DIR")
+            return ReadResult(None, tuple(self.problems))
+        site = self.site = load_site(self.folder)
+        scope = self.scope()
+        if not site.pages and not any(p.severity == "error" for p in site.problems):
+            self.problems += site.problems
+            self.error(Source(str(self.folder), 0), "no pages found: expected markdown pages with front matter")
+            return ReadResult(None, tuple(self.problems))
+        tree = self.pick_tree(scope)
+        self.keep_site_problems(tree, scope)
+        if tree is None:
+            return ReadResult(None, tuple(self.problems))
+        self.check_strays(tree, scope)
+        return ReadResult(self.build(tree), tuple(self.problems))
+
+    def scope(self) -> str:
+        """The folder given, relative to the site root ("" for the whole site)."""
+        assert self.site is not None
+        rel = self.folder.absolute().relative_to(self.site.root.absolute()).as_posix()
+        return "" if rel == "." else rel
+
+    def trees(self) -> list[_Tree]:
+        """Every framework in the site, found by its shape."""
+        assert self.site is not None
+        pages = self.site.pages
+        by_parent: dict[str, list[SitePage]] = {}
+        for page in pages:
+            if _parent(page):
+                by_parent.setdefault(_parent(page), []).append(page)
+        trees = []
+        for index in pages:
+            if not index.title:
+                continue
+            crafts = [c for c in by_parent.get(index.title, [])
+                      if _grand_parent(c) in (None, _parent(index))]
+            levels = {c.file: [lv for lv in by_parent.get(c.title, []) if _grand_parent(lv) == index.title]
+                      for c in crafts}
+            if any(_LEVEL_LIKE.match(lv.title) for lvs in levels.values() for lv in lvs):
+                trees.append(_Tree(index, crafts, levels))
+        return trees
+
+    def pick_tree(self, scope: str) -> _Tree | None:
+        assert self.site is not None
+        found = [t for t in self.trees() if any(_inside(f, scope) for f in t.files())]
+        if not found:
+            found = self.partial_trees(scope)
+        if self.root_title is not None:
+            chosen = [t for t in found if _same_name(t.index.title, self.root_title)]
+            if not chosen:
+                names = ", ".join(f"'{t.index.title}'" for t in found) or "none"
+                self.error(Source(str(self.folder), 0), f"no career framework titled '{self.root_title}' "
+                           f"(--root); frameworks found: {names}")
+                return None
+            found = chosen
+        if not found:
+            self.error(Source(str(self.folder), 0), "no career framework found: expected an index page whose "
+                       "child pages (crafts, 'parent: <index title>') have 'Level N (Name)' child pages "
+                       "('parent: <craft title>', 'grand_parent: <index title>')")
+            return None
+        if len(found) > 1:
+            names = "; ".join(f"'{t.index.title}' ({t.index.file})" for t in found)
+            self.error(Source(str(self.folder), 0), f"{len(found)} career frameworks found: {names}; "
+                       "pick one with --root TITLE, or point --framework at its folder")
+            return None
+        return found[0]
+
+    def partial_trees(self, scope: str) -> list[_Tree]:
+        """No complete framework: the one index page in scope that has children (or that stands alone),
+        so that what is missing can be reported."""
+        assert self.site is not None
+        pages = [p for p in self.site.pages if _inside(p.file, scope)]
+        titles = {p.title for p in pages}
+        with_children = [p for p in pages if p.title and any(_parent(c) == p.title and not _grand_parent(c)
+                                                             for c in pages)
+                         and _parent(p) not in titles]
+        candidates = with_children or [p for p in pages if not _parent(p)]
+        if len(candidates) != 1:
+            return []
+        index = candidates[0]
+        crafts = [c for c in pages if _parent(c) == index.title and not _grand_parent(c)]
+        levels = {c.file: [lv for lv in pages if _parent(lv) == c.title and _grand_parent(lv) == index.title]
+                  for c in crafts}
+        return [_Tree(index, crafts, levels)]
+
+    def keep_site_problems(self, tree: _Tree | None, scope: str) -> None:
+        """Problems of pages that are the framework's (or inside its folder, or the folder given)
+        stand; those of the rest of the site are information only (`validate --verbose`)."""
+        assert self.site is not None
+        folders = ([scope] if scope else []) + ([tree.folder] if tree else [])
+        files = tree.files() if tree else set()
+        for problem in self.site.problems:
+            file = problem.source.file
+            ours = file in files or file in ("_config.yml", ".") or any(_inside(file, f) for f in folders) \
+                or (tree is None and not scope)
+            if ours or problem.severity == "info":
+                self.problems.append(problem)
+            else:
+                self.problems.append(Problem("info", problem.source,
+                                             f"{problem.message} (not part of the framework)"))
+
+    def check_strays(self, tree: _Tree, scope: str) -> None:
+        """Pages in the framework's folder that would be part of it but for a broken `parent`, or a
+        level page the site would not nest under its craft: never silently dropped."""
+        assert self.site is not None
+        titles = {p.title for p in self.site.pages}
+        crafts = {c.title for c in tree.crafts}
+        files = tree.files()
+        for page in self.site.pages:
+            if page.file in files or not _inside(page.file, tree.folder):
+                continue
+            parent, grand = _parent(page), _grand_parent(page)
+            if parent is None:
+                continue
+            if parent not in titles:
+                if grand is not None:
+                    hint = f"crafts are: {', '.join(sorted(crafts)) or 'none'}"
+                else:
+                    hint = f"it should be '{tree.index.title}'"
+                self.error(Source(page.file, page.field_line("parent")), f"parent '{parent}' does not exist; {hint}")
+            elif parent in crafts and grand != tree.index.title:
+                self.error(Source(page.file, page.field_line("grand_parent")),
+                           f"grand_parent '{grand or ''}' does not exist; it should be '{tree.index.title}'")
+            elif parent == tree.index.title and grand is not None and grand != _parent(tree.index):
+                self.error(Source(page.file, page.field_line("grand_parent")),
+                           f"a craft page has grand_parent '{grand}': remove it, or it is not nested under "
+                           f"'{tree.index.title}'")
+
+    # -- pages into the model ----------------------------------------------------------
+    def page(self, site_page: SitePage) -> _Page:
+        """A page's body after Liquid and kramdown, with the file line of every rendered line."""
+        assert self.site is not None
+        body = site_page.body
+        lines = list(range(site_page.body_line, site_page.body_line + body.count("\n") + 1))
+        if "{{" in body or "{%" in body:
+            from cfexport.readers.jekyll.liquid import LiquidSite, render_page
+
+            site = LiquidSite(self.site.root, self.site.config.data, self.site.url_of)
+            meta = {**site_page.meta, "url": site_page.url, "path": site_page.file}
+            rendered = render_page(body, site_page.file, site_page.body_line, meta, site)
+            self.problems.extend(rendered.problems)
+            body, lines = rendered.text, rendered.lines
+        prepared = kramdown.prepare(body)
+        return _Page(site_page, prepared.text, lines, prepared.heading_ids)
+
+    def tokens(self, page: _Page) -> list[Token]:
+        return self.md.parse(page.text)
+
+    def build(self, tree: _Tree) -> Framework:
+        index = self.page(tree.index)
+        seen_titles: dict[str, SitePage] = {}
+        for craft in tree.crafts:
+            if craft.title in seen_titles:
+                self.error(Source(craft.file, craft.field_line("title")),
+                           f"two pages for the craft '{craft.title}' (the other is {seen_titles[craft.title].file})")
+                continue
+            seen_titles[craft.title] = craft
+        crafts_out = [self.read_craft(self.page(page), tree.levels[page.file]) for page in seen_titles.values()]
+        order = {c.title: _nav_order(p) for c, p in zip(crafts_out, seen_titles.values())}
+        crafts_out.sort(key=lambda c: (order[c.title], c.title))
+        ids = self.unique_ids([c.id for c in crafts_out], [c.source for c in crafts_out], "craft")
+        crafts_out = [replace(c, id=i) for c, i in zip(crafts_out, ids)]
+        if not crafts_out:
+            self.warn(index.source(), f"the framework '{index.title}' has no crafts (pages with "
+                      f"'parent: {index.title}')")
+        return Framework(
+            title=index.title,
+            description=self.intro(self.tokens(index)),
+            permalink=frontmatter.text(index.meta.get("permalink")),
+            crafts=tuple(crafts_out),
+            source=index.source(),
+            version=frontmatter.text(index.meta.get("version")),
+        )
+
+    @staticmethod
+    def prose(tokens: list[Token], start: int = 0) -> str:
+        """Paragraph text from token `start` to the next heading."""
+        parts = []
+        for tok in tokens[start:]:
+            if tok.type == "heading_open":
+                break
+            if tok.type == "inline" and tok.content.strip():
+                parts.append(inline.plain(tok))
+        return "\n\n".join(p for p in parts if p)
+
+    def intro(self, tokens: list[Token]) -> str:
+        """A page's own description: the prose after its optional leading H1."""
+        start = 3 if tokens and tokens[0].type == "heading_open" and tokens[0].tag == "h1" else 0
+        return self.prose(tokens, start)
+
+    def headings(self, page: _Page, tokens: list[Token]) -> list[tuple[int, str, str]]:
+        """(token index, title, kramdown id) of every heading, in page order."""
+        ids = kramdown.HeadingIds()
+        text_lines = page.text.split("\n")
+        out = []
+        for i, tok in enumerate(tokens):
+            if tok.type != "heading_open":
+                continue
+            row = tok.map[0] if tok.map else 0
+            raw = kramdown.heading_text(text_lines[row]) if row < len(text_lines) else ""
+            out.append((i, inline.plain(tokens[i + 1]), ids.next(raw, page.heading_ids.get(row))))
+        return out
+
+    def read_craft(self, page: _Page, level_pages: list[SitePage]) -> Craft:
+        tokens = self.tokens(page)
+        headings = self.headings(page, tokens)
+        has_h3 = any(tokens[i].tag == "h3" for i, _, _ in headings)
+        area_tag = "h3" if has_h3 else "h2"
+        description = self.intro(tokens)
+        areas: list[Area] = []
+        specialisms: list[str] = []
+        group: str | None = None
+        for i, title, slug in headings:
+            tok = tokens[i]
+            if tok.tag == "h2" and has_h3:
+                group = _specialism(title)
+                if group and group not in specialisms:
+                    specialisms.append(group)
+            elif tok.tag == area_tag:
+                definition = self.prose(tokens, i + 3)
+                areas.append(Area(slug, title, definition, group, page.source(page.line(tok))))
+        if not areas:
+            self.warn(page.source(), "the craft page defines no areas (headings with a definition under them)")
+        if not level_pages:
+            self.warn(page.source(), f"the craft '{page.title}' has no level pages (pages with "
+                      f"'parent: {page.title}' and a 'grand_parent')")
+
+        levels: list[Level] = []
+        by_number: dict[int, Level] = {}
+        page_specialisms = tuple(specialisms)
+        for lp in level_pages:
+            level = self.read_level(self.page(lp), page, areas, page_specialisms)
+            if level is None:
+                continue
+            if level.number in by_number:
+                self.error(Source(lp.file, lp.field_line("title")),
+                           f"two pages for level {level.number} of '{page.title}' "
+                           f"(the other is {by_number[level.number].source.file}); keep one")
+                continue
+            by_number[level.number] = level
+            levels.append(level)
+            for e in level.expectations:
+                if e.specialism and e.specialism not in specialisms:
+                    specialisms.append(e.specialism)
+        levels.sort(key=lambda lv: lv.number)
+        self.check_coverage(areas, levels)
+        permalink = frontmatter.text(page.meta.get("permalink"))
+        url_tail = (permalink or page.site_page.url).rstrip("/").rsplit("/", 1)[-1]
+        url_tail = url_tail.rsplit(".", 1)[0] if url_tail.endswith((".html", ".htm")) else url_tail
+        craft_id = slugify(url_tail) if url_tail and url_tail != "index" else ""
+        return Craft(
+            id=craft_id or slugify(page.title) or "craft",
+            title=page.title,
+            description=description,
+            permalink=permalink,
+            areas=tuple(areas),
+            specialisms=tuple(specialisms),
+            specialism_ids=self.unique_ids([slugify(sp) or "specialism" for sp in specialisms],
+                                           [page.source()] * len(specialisms), "specialism"),
+            levels=tuple(levels),
+            source=page.source(),
+        )
+
+    def unique_ids(self, ids: list[str], sources: list[Source], what: str) -> tuple[str, ...]:
+        """Ids as given, a repeated one suffixed `-2`, `-3`... with a warning: two crafts or two
+        specialisms must never share the id the other commands take."""
+        out: list[str] = []
+        for wanted, source in zip(ids, sources):
+            new, n = wanted, 1
+            while new in out:
+                n += 1
+                new = f"{wanted}-{n}"
+            if new != wanted:
+                self.warn(source, f"two {what}s would have the id '{wanted}'; this one is '{new}' "
+                          f"(rename one to keep ids stable)")
+            out.append(new)
+        return tuple(out)
+
+    def check_coverage(self, areas: list[Area], levels: list[Level]) -> None:
+        for level in levels:
+            present = {e.area_id for e in level.expectations}
+            for area in areas:
+                if area.id not in present:
+                    self.warn(level.source, f"level {level.number} leaves out the area '{area.title}' "
+                              f"({area.source}); add a row for it, or TODO")
+
+    def level_title(self, page: _Page) -> tuple[int, str] | None:
+        """`Level 5 (Junior)` -> (5, "Junior"); anything else is an error naming the line."""
+        m = _LEVEL_TITLE.match(page.title)
+        if m:
+            return int(m.group(1)), next((g.strip() for g in m.groups()[1:] if g is not None), "")
+        where = page.source(page.field_line("title"))
+        if not _ANY_NUMBER.search(page.title):
+            self.error(where, f"level title '{page.title}' has no number; write it like 'Level 5 (Junior)'")
+        else:
+            self.error(where, f"level title '{page.title}' must be 'Level <whole number> (Name)', "
+                       "like 'Level 5 (Junior)'")
+        return None
+
+    def read_level(self, page: _Page, craft: _Page, areas: list[Area], specialisms: tuple[str, ...]
+                   ) -> Level | None:
+        parsed = self.level_title(page)
+        if parsed is None:
+            return None
+        number, name = parsed
+        tokens = self.tokens(page)
+        heading = ""
+        section: str | None = None
+        section_title = ""
+        expectations: list[Expectation] = []
+        lines = page.text.split("\n")
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok.type == "heading_open":
+                title = inline.plain(tokens[i + 1])
+                if tok.tag == "h1" and not heading:
+                    heading = title
+                elif tok.tag == "h2":
+                    section_title = title
+                    section = self.section_specialism(page, page.line(tok), title, specialisms)
+            elif tok.type == "table_open":
+                i, rows = self.read_table(page, tokens, i, lines)
+                for row_line, area_cell, desc_cell in rows:
+                    exp = self.expectation(page, row_line, area_cell, desc_cell, section, section_title,
+                                           craft, areas)
+                    if exp is not None:
+                        self.add(page, expectations, exp)
+                continue
+            i += 1
+        if not expectations:
+            self.warn(page.source(), "level page has no 'Area | Description' rows"
+                      + (f" under {section_title}" if section_title else ""))
+        illustrative = frontmatter.flag(page.meta.get("illustrative")) or False
+        return Level(
+            number=number,
+            name=name,
+            title=page.title,
+            heading=heading or page.title,
+            permalink=frontmatter.text(page.meta.get("permalink")),
+            illustrative=illustrative,
+            expectations=tuple(expectations),
+            source=page.source(page.field_line("title")),
+        )
+
+    def add(self, page: _Page, expectations: list[Expectation], exp: Expectation) -> None:
+        """A second row for an area in the same section joins the first, statements in order."""
+        for n, other in enumerate(expectations):
+            if other.area_id == exp.area_id and other.specialism == exp.specialism:
+                self.warn(exp.source, f"a second row for '{exp.area_title}' in this section (the first is on "
+                          f"line {other.source.line}); its statements are added to the first row's")
+                statements = other.statements + exp.statements
+                expectations[n] = replace(other, statements=statements, todo=other.todo and exp.todo)
+                return
+        expectations.append(exp)
+
+    def read_table(self, page: _Page, tokens: list[Token], i: int, lines: list[str]):
+        """Rows of an `Area | Description` table as (line, area inline, description inline)."""
+        rows = []
+        header_cells = 0
+        in_head = False
+        cells: list[Token] = []
+        row_tok: Token | None = None
+        while tokens[i].type != "table_close":
+            t = tokens[i]
+            if t.type == "thead_open":
+                in_head = True
+            elif t.type == "thead_close":
+                in_head = False
+            elif t.type == "tr_open":
+                cells, row_tok = [], t
+            elif t.type == "inline":
+                cells.append(t)
+            elif t.type == "tr_close" and row_tok is not None:
+                line = page.line(row_tok)
+                raw = lines[row_tok.map[0]] if row_tok.map else ""
+                if in_head:
+                    header_cells = len(cells)
+                    names = [inline.plain(c).lower() for c in cells]
+                    if len(cells) != 2 or names != ["area", "description"]:
+                        self.warn(page.source(line), f"table header is '{' | '.join(inline.plain(c) for c in cells)}'; "
+                                  "expected 'Area | Description' (first column read as area, second as description)")
+                else:
+                    raw_count = _raw_cell_count(raw)
+                    if raw_count > header_cells:
+                        self.error(page.source(line), f"row has {raw_count} cells but the header has {header_cells}: "
+                                   "text would be lost; write a '|' inside a cell as '\\|'")
+                    if len(cells) > 2:
+                        extra = " ".join(inline.plain(c) for c in cells[2:]).strip()
+                        if extra:
+                            self.error(page.source(line), f"row has text in a third column ('{extra[:40]}'): "
+                                       "only Area and Description are read; move it into the Description cell")
+                    rows.append((line, cells[0] if cells else None, cells[1] if len(cells) > 1 else None))
+            i += 1
+        return i + 1, rows
+
+    def section_specialism(self, page: _Page, line: int, title: str, known: tuple[str, ...]) -> str | None:
+        """The specialism an H2 section is for (None: shared), spelled as the craft page spells it."""
+        named = _specialism(title)
+        if named is None:
+            return None
+        for spec in known:
+            if _same_name(spec, named):
+                return spec
+        if known:
+            self.warn(page.source(line), f"section '{title}' names a specialism the craft page does not define "
+                      f"(it defines: {', '.join(known)}); check the spelling")
+        return named
+
+    def resolve_area(self, title: str, section: str | None, areas: list[Area]) -> Area | None:
+        """The craft-page area a plain-text area cell means: same title, this section's own first."""
+        same = [a for a in areas if _same_name(a.title, title)]
+        for wanted in (section, None):
+            for area in same:
+                if area.specialism == wanted:
+                    return area
+        return same[0] if same else None
+
+    def linked_area(self, page: _Page, src: Source, area_title: str, href: str, craft: _Page) -> str | None:
+        """The area id an area cell's link names, resolved as the site resolves it: to the craft page's
+        URL (with or without baseurl, trailing slash or `.html`), then its heading id."""
+        assert self.site is not None
+        target = self.site.normalise_link(href, page.site_page.url)
+        if target is None:
+            self.warn(src, f"area '{area_title}' links to another site ('{href}'), not to the craft page")
+            return None
+        path, fragment = target
+        here, craft_url = comparable_url(page.site_page.url), comparable_url(craft.site_page.url)
+        if path not in (here, craft_url):
+            self.warn(src, f"area '{area_title}' links to '{href}', not to the craft page "
+                      f"'{self.site.config.baseurl}{craft.site_page.url}'")
+        return fragment or None
+
+    def expectation(self, page, line, area_cell, desc_cell, section, section_title, craft, areas):
+        src = page.source(line)
+        area_title = inline.plain(area_cell)
+        text = inline.read_inline(desc_cell)
+        for struck in text.struck:
+            self.warn(src, f"struck-through text left out: '{struck[:60]}'")
+        if text.block_html:
+            self.warn(src, "HTML list or paragraph tags in a table cell: read as one statement per item, but "
+                      "the published site shows the tags as text (kramdown reads no block HTML in a cell); "
+                      "separate statements with <br> instead")
+        statements_text = inline.statements(text)
+        if not area_title:
+            if statements_text:
+                self.error(src, "row has a description but no area; name the area in the first column")
+            return None
+        href = inline.first_link(area_cell)
+        area_id = self.linked_area(page, src, area_title, href, craft) if href else None
+        if area_id is None:
+            resolved = self.resolve_area(area_title, section, areas)
+            area_id = resolved.id if resolved else kramdown.auto_id(area_title)
+        area = next((a for a in areas if a.id == area_id), None)
+        if area is None:
+            self.warn(src, f"area '{area_title}' links to '#{area_id}', which the craft page does not define; "
+                      "add a heading for it on the craft page or fix the link")
+        elif section is None and area.specialism is not None:
+            self.warn(src, f"'{area_title}' is an area of {area.specialism} on the craft page, but this row is in "
+                      f"the shared section '{section_title or '(none)'}', so every specialism gets it; move it "
+                      f"under '## Craft - {area.specialism}'")
+        todo = len(statements_text) == 1 and statements_text[0].strip().lower() == _TODO
+        if todo:
+            self.warn(src, f"'{area_title}' is TODO: not yet defined at this level")
+            statements: tuple[Statement, ...] = ()
+        else:
+            if not statements_text:
+                self.warn(src, f"'{area_title}' has an empty description; write the expectation or TODO")
+            statements = tuple(Statement(s, src) for s in statements_text)
+        return Expectation(area_id, area_title, section, statements, todo, src)
+
+
+def _nav_order(page: SitePage) -> float:
+    try:
+        return float(str(page.meta.get("nav_order", "")).strip())
+    except ValueError:
+        return float("inf")
+
+
+def _specialism(section_title: str) -> str | None:
+    """`Craft` -> None (shared); `Craft - ML Engineer` -> "ML Engineer"."""
+    parts = _SPECIALISM_SEP.split(section_title, maxsplit=1)
+    return parts[1].strip() if len(parts) == 2 and parts[1].strip() else None
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _raw_cell_count(line: str) -> int:
+    """Cells of a table row as written (GFM splits on every unescaped pipe), so that text
+    a parser would drop can be reported; blockquote markers before the row are not cells."""
+    cells = _UNESCAPED_PIPE.split(_QUOTE_MARKERS.sub("", line).strip())
+    if cells and cells[0].strip() == "":
+        cells = cells[1:]
+    if cells and cells[-1].strip() == "":
+        cells = cells[:-1]
+    return len(cells)
+
+
+def read_framework(path: str | Path, root: str | None = None) -> ReadResult:
+    """Read the framework in the site at (or around) `path` into the model, with every problem found."""
+    return _Reader(Path(path), root).read()

@@ -1,0 +1,133 @@
+"""What kramdown (Jekyll's markdown) adds to CommonMark, undone before markdown-it reads a page.
+
+- Attribute lists: `{: .no_toc }`, `{:.label}`, `{: #id}` after a block, `{:name: .class}`
+  definitions, and span IALs (`[x](y){: .btn}`) set attributes: they are never text. A
+  paragraph styled `.label` is a badge ("New") shown beside a heading: not text either.
+- `1. TOC` followed by `{:toc}` is replaced by the generated table of contents: not text.
+- `### Title {#id}` sets the heading's id; otherwise the id is kramdown's GFM auto id.
+- `<div markdown="1">` (or `block`, `span`) holds markdown: its opening and closing tag lines
+  are dropped so the markdown between them is read.
+
+Lines are replaced, never removed, so line numbers stay those of the page.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_BLOCK_IAL = re.compile(r"^ {0,3}\{:(?:[^}\n\"']|\"[^\"\n]*\"|'[^'\n]*')*\}\s*$")
+_TOC = re.compile(r"^ {0,3}\{:\s*toc\s*\}\s*$")
+_LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[*+-])\s+\S")
+_SPAN_IAL = re.compile(r"\{:(?:[^}\n\"']|\"[^\"\n]*\"|'[^'\n]*')*\}")
+_HEADING = re.compile(r"^( {0,3}#{1,6}[ \t]+)(.*?)[ \t]*$")
+_HEADING_ID = re.compile(r"[ \t]*\{(?:#([^\s}]+)|:\s*#([^\s}]+)[^}]*)\}[ \t]*(?:#+[ \t]*)?$")
+_CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
+_MARKDOWN_OPEN = re.compile(r"^ {0,3}<([A-Za-z][A-Za-z0-9-]*)\b[^>]*\bmarkdown\s*=\s*[\"']?(?:1|block|span)[\"']?[^>]*>\s*$")
+_LABEL = re.compile(r"(?:^|\s|\{:)\.label(?:\s|\}|$)")
+_CLOSE_TAG = re.compile(r"^ {0,3}</([A-Za-z][A-Za-z0-9-]*)\s*>\s*$")
+
+
+@dataclass
+class Prepared:
+    """A page body as markdown-it should read it, and the ids kramdown gives its headings."""
+
+    text: str
+    heading_ids: dict[int, str] = field(default_factory=dict)  # 0-based line -> explicit `{#id}`
+
+
+def prepare(body: str) -> Prepared:
+    lines = body.split("\n")
+    ids: dict[int, str] = {}
+    fence: str | None = None
+    markdown_blocks: list[str] = []
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+            continue
+        if _TOC.match(line):
+            lines[i] = ""
+            j = i - 1
+            while j >= 0 and not lines[j].strip():
+                j -= 1
+            if j >= 0 and _LIST_ITEM.match(lines[j]):
+                lines[j] = ""
+            continue
+        if _BLOCK_IAL.match(line):
+            lines[i] = ""
+            if _LABEL.search(line):
+                _drop_paragraph_before(lines, i)
+            continue
+        opener = _MARKDOWN_OPEN.match(line)
+        if opener:
+            markdown_blocks.append(opener.group(1).lower())
+            lines[i] = ""
+            continue
+        closer = _CLOSE_TAG.match(line)
+        if closer and markdown_blocks and closer.group(1).lower() == markdown_blocks[-1]:
+            markdown_blocks.pop()
+            lines[i] = ""
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            title = heading.group(2)
+            explicit = _HEADING_ID.search(title)
+            if explicit:
+                ids[i] = explicit.group(1) or explicit.group(2)
+                title = title[: explicit.start()]
+            lines[i] = heading.group(1) + _SPAN_IAL.sub("", title)
+            continue
+        if "{:" in line:
+            lines[i] = _SPAN_IAL.sub("", line)
+    return Prepared("\n".join(lines), ids)
+
+
+def _drop_paragraph_before(lines: list[str], i: int) -> None:
+    """A paragraph styled `.label` is a badge ("New", "Beta") beside a heading, not its text."""
+    j = i - 1
+    while j >= 0 and lines[j].strip() and not _HEADING.match(lines[j]) and not _FENCE.match(lines[j]):
+        lines[j] = ""
+        j -= 1
+
+
+def heading_text(line: str) -> str:
+    """The raw text of an ATX heading line, as kramdown takes it for the id."""
+    m = _HEADING.match(line)
+    text = m.group(2) if m else line
+    return _CLOSING_HASHES.sub("", " " + text).strip() if text.strip() else ""
+
+
+def auto_id(text: str) -> str:
+    """kramdown-parser-gfm's header id: lower case; every character that is not a letter, mark,
+    digit, connector, hyphen, space or tab removed; spaces and tabs to hyphens."""
+    lowered = text.lower()
+    kept = "".join(c for c in lowered if _word(c) or c in "- \t")
+    return kept.replace(" ", "-").replace("\t", "-")
+
+
+def _word(c: str) -> bool:
+    """Ruby's \\p{Word}: letters, marks, decimal digits and connector punctuation."""
+    cat = unicodedata.category(c)
+    return cat[0] in "LM" or cat in ("Nd", "Pc")
+
+
+class HeadingIds:
+    """Ids in page order; a repeated auto id gets `-1`, `-2`... as kramdown does."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def next(self, text: str, explicit: str | None = None) -> str:
+        if explicit:
+            return explicit
+        base = auto_id(text)
+        n = self.counts.get(base, -1) + 1
+        self.counts[base] = n
+        return base if n == 0 else f"{base}-{n}"

@@ -1,0 +1,358 @@
+"""A Jekyll site as Jekyll sees it: its `_config.yml`, which files are pages, and the URL
+each page is published at.
+
+This module answers "what would `jekyll build` publish, and where": it reads no page body
+beyond its front matter and knows nothing of career frameworks.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from cfexport import frontmatter
+from cfexport.model import Problem, Source
+from cfexport.text import DecodeError, clean_lines, decode, fix_structure, normalise
+
+CONFIG = "_config.yml"
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+MAX_PAGES = 20_000  # files looked at; a site root pointed at by mistake (a home folder) stops here
+DEFAULT_MARKDOWN_EXT = "markdown,mkdown,mkdn,mkd,md"
+# Jekyll 4's own default `exclude` list.
+DEFAULT_EXCLUDE = [".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock", "node_modules",
+                   "vendor/bundle/", "vendor/cache/", "vendor/gems/", "vendor/ruby/"]
+
+
+@dataclass
+class SiteConfig:
+    """What `_config.yml` says that decides pages and URLs (all values as strings)."""
+
+    data: dict = field(default_factory=dict)
+    file: str | None = None  # relative to the site root, when there is one
+
+    def _text(self, key: str, default: str = "") -> str:
+        value = frontmatter.text(self.data.get(key))
+        return value if value is not None else default
+
+    @property
+    def baseurl(self) -> str:
+        base = self._text("baseurl").strip().rstrip("/")
+        return "" if not base else base if base.startswith("/") else "/" + base
+
+    @property
+    def url(self) -> str:
+        return self._text("url").strip().rstrip("/")
+
+    @property
+    def permalink(self) -> str:
+        return self._text("permalink", "date").strip() or "date"
+
+    @property
+    def markdown_ext(self) -> tuple[str, ...]:
+        exts = self._text("markdown_ext", DEFAULT_MARKDOWN_EXT)
+        return tuple("." + e.strip().lstrip(".").lower() for e in exts.split(",") if e.strip())
+
+    def _list(self, key: str) -> list[str]:
+        value = self.data.get(key)
+        if isinstance(value, str):
+            return [value]
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    @property
+    def exclude(self) -> list[str]:
+        return DEFAULT_EXCLUDE + self._list("exclude")
+
+    @property
+    def include(self) -> list[str]:
+        return self._list("include")
+
+    @property
+    def defaults(self) -> list[tuple[str, str | None, dict]]:
+        """(scope path, scope type, values) of each `defaults` entry."""
+        out = []
+        entries = self.data.get("defaults")
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("values"), dict):
+                continue
+            scope = entry.get("scope") if isinstance(entry.get("scope"), dict) else {}
+            path = frontmatter.text(scope.get("path")) or ""
+            out.append((path.strip("/"), frontmatter.text(scope.get("type")), entry["values"]))
+        return out
+
+
+@dataclass
+class SitePage:
+    """A file Jekyll renders as a page: its front matter (site defaults merged under it) and body."""
+
+    file: str  # relative to the site root, forward slashes
+    meta: dict
+    body: str
+    body_line: int  # the file line the body starts on
+    front_matter: list[str]  # the YAML lines of the file, file lines 2..
+    url: str  # without baseurl, e.g. "/careers/engineering/"
+
+    def field_line(self, key: str) -> int:
+        """The file line of a top-level front-matter key (1 when it comes from the site's defaults)."""
+        for number, raw in enumerate(self.front_matter, 2):
+            if raw.split(":", 1)[0].strip() == key:
+                return number
+        return 1
+
+    @property
+    def title(self) -> str:
+        return frontmatter.text(self.meta.get("title")) or ""
+
+    @property
+    def folder(self) -> str:
+        return posixpath.dirname(self.file)
+
+
+@dataclass
+class Site:
+    """Every page of the site, and what the site's configuration says."""
+
+    root: Path
+    config: SiteConfig
+    pages: list[SitePage]
+    drafts: list[SitePage]  # `published: false`: not built, listed for `validate --verbose`
+    problems: list[Problem]
+
+    def page_at(self, file: str) -> SitePage | None:
+        return next((p for p in self.pages if p.file == file), None)
+
+    def url_of(self, file: str) -> str | None:
+        """The URL (without baseurl) of the page written at `file` (site-relative), as `{% link %}` needs."""
+        file = posixpath.normpath(file.strip().lstrip("/"))
+        page = self.page_at(file)
+        return page.url if page else None
+
+    def normalise_link(self, href: str, from_url: str) -> tuple[str, str] | None:
+        """A link written on the page at `from_url` as (site path, fragment), both comparable:
+        no scheme/host of this site, no baseurl, no `index.html`, `.html` or trailing slash,
+        percent-decoded. None for a link to another site."""
+        parts = urlsplit(href.strip())
+        if parts.scheme or parts.netloc:
+            own = urlsplit(self.config.url) if self.config.url else None
+            if own is None or (parts.scheme, parts.netloc) != (own.scheme, own.netloc):
+                return None
+        path = unquote(parts.path)
+        fragment = normalise(unquote(parts.fragment))
+        if not path:
+            path = from_url
+        elif not path.startswith("/"):
+            path = posixpath.join(from_url if from_url.endswith("/") else posixpath.dirname(from_url) + "/", path)
+        base = self.config.baseurl
+        if base and (path == base or path.startswith(base + "/")):
+            path = path[len(base):] or "/"
+        return comparable_url(path), fragment
+
+
+def comparable_url(url: str) -> str:
+    """`/a/b/`, `/a/b`, `/a/b.html` and `/a/b/index.html` are one page."""
+    path = posixpath.normpath("/" + url.lstrip("/")) if url else "/"
+    for suffix in ("/index.html", "/index.htm", ".html", ".htm"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)]
+            break
+    return path.rstrip("/") or "/"
+
+
+def find_site_root(folder: Path) -> Path:
+    """The site a folder belongs to: the nearest folder up with a `_config.yml`, not past the top
+    of a git repository; the folder itself when there is none."""
+    folder = folder.absolute()
+    for candidate in (folder, *folder.parents):
+        if (candidate / CONFIG).is_file():
+            return candidate
+        if (candidate / ".git").exists():
+            break
+    return folder
+
+
+def load_site(folder: Path) -> Site:
+    """Every page of the site `folder` belongs to, as Jekyll would publish it."""
+    root = find_site_root(folder)
+    problems: list[Problem] = []
+    config = _load_config(root, problems)
+    pages, drafts = [], []
+    for rel, path in _candidate_files(root, config, problems):
+        page = _read_page(root, rel, path, config, problems)
+        if page is None:
+            continue
+        if frontmatter.flag(page.meta.get("published")) is False:
+            drafts.append(page)
+            problems.append(Problem("info", Source(rel, page.field_line("published")),
+                                    "published: false: a draft, not read"))
+        else:
+            pages.append(page)
+    return Site(root, config, pages, drafts, problems)
+
+
+def _load_config(root: Path, problems: list[Problem]) -> SiteConfig:
+    path = root / CONFIG
+    if not path.is_file():
+        return SiteConfig()
+    try:
+        text = normalise(decode(path.read_bytes()))
+        # One loader and one set of limits for all of the site's YAML: the config is read as a
+        # front-matter block (lines shift by the one `---` added before it).
+        meta = frontmatter.split("---\n" + text.rstrip("\n") + "\n---\n").meta or {}
+    except DecodeError as exc:
+        problems.append(Problem("error", Source(CONFIG, exc.line), exc.message))
+        return SiteConfig(file=CONFIG)
+    except frontmatter.FrontMatterError as exc:
+        message = exc.message.replace("front matter", "_config.yml")
+        problems.append(Problem("error", Source(CONFIG, max(exc.line - 1, 1)), message))
+        return SiteConfig(file=CONFIG)
+    except OSError as exc:
+        problems.append(Problem("error", Source(CONFIG, 1), f"cannot read the file: {exc.strerror or exc}"))
+        return SiteConfig(file=CONFIG)
+    return SiteConfig(meta, CONFIG)
+
+
+def _matches(rel: str, patterns: list[str]) -> bool:
+    """Jekyll's exclude/include test: a pattern names a file or folder (or a glob) from the site root."""
+    for pattern in patterns:
+        pat = pattern.strip().strip("/")
+        if not pat:
+            continue
+        if rel == pat or rel.startswith(pat + "/") or fnmatch.fnmatchcase(rel, pat) \
+                or fnmatch.fnmatchcase(rel.split("/", 1)[0], pat):
+            return True
+    return False
+
+
+def _candidate_files(root: Path, config: SiteConfig, problems: list[Problem]):
+    """(relative path, path) of every markdown file Jekyll would consider, in path order.
+    Symlinks that stay inside the site are followed (once); those that leave it are not."""
+    exts = config.markdown_ext
+    real_root = root.resolve()
+    seen_dirs: set[Path] = set()
+    count = 0
+    stack = [(root, "")]
+    found = []
+    while stack:
+        folder, rel_folder = stack.pop()
+        try:
+            real = folder.resolve()
+            if real in seen_dirs:
+                continue
+            seen_dirs.add(real)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Problem("warning", Source(rel_folder or ".", 0),
+                                    f"cannot read the folder: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+            hidden = entry.name.startswith(("_", ".", "#")) or entry.name.endswith("~")
+            if hidden and not _matches(rel, config.include):
+                continue
+            if _matches(rel, config.exclude) and not _matches(rel, config.include):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    if path.suffix.lower() in exts:
+                        problems.append(Problem("error", Source(rel, 1), "cannot read the page: it is a broken "
+                                                f"symlink (to {os.readlink(path)}); fix or remove it"))
+                    continue
+                if not target.is_relative_to(real_root):
+                    problems.append(Problem("warning", Source(rel, 1 if target.is_file() else 0),
+                                            f"a symlink to {target}, outside the site: left out (Jekyll does "
+                                            "not publish it either); copy the files into the site"))
+                    continue
+            try:
+                is_dir = path.is_dir()
+            except OSError:
+                continue
+            if is_dir:
+                stack.append((path, rel))
+            elif path.suffix.lower() in exts:
+                count += 1
+                if count > MAX_PAGES:
+                    problems.append(Problem("error", Source(".", 0), f"more than {MAX_PAGES} markdown files: "
+                                            "is --framework the site's folder?"))
+                    return sorted(found)
+                found.append((rel, path))
+    return sorted(found)
+
+
+def _read_page(root: Path, rel: str, path: Path, config: SiteConfig, problems: list[Problem]) -> SitePage | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem("error", Source(rel, 1), f"cannot read the page: {exc.strerror or exc}"))
+        return None
+    if not data.startswith((b"---", b"\xef\xbb\xbf---")):
+        problems.append(Problem("info", Source(rel, 1), "no front matter: Jekyll copies it as a file, "
+                                "not a page; not read"))
+        return None
+    if len(data) > MAX_PAGE_BYTES:
+        problems.append(Problem("error", Source(rel, 1), f"page is larger than {MAX_PAGE_BYTES // 2**20} MiB; split it"))
+        return None
+    try:
+        text = decode(data)
+    except DecodeError as exc:
+        problems.append(Problem("error", Source(rel, exc.line), exc.message))
+        return None
+    text = fix_structure(clean_lines(normalise(text), rel, problems), rel, problems)
+    try:
+        split = frontmatter.split(text)
+    except frontmatter.FrontMatterError as exc:
+        problems.append(Problem("error", Source(rel, exc.line), exc.message))
+        return None
+    if split.meta is None:
+        problems.append(Problem("info", Source(rel, 1), "no front matter: not a page, not read"))
+        return None
+    meta = {**_defaults_for(rel, config), **split.meta}
+    lines = text.split("\n")[1 : split.body_line - 2]
+    page = SitePage(rel, meta, split.body, split.body_line, lines, "")
+    page.url = _url(rel, meta, config)
+    return page
+
+
+def _defaults_for(rel: str, config: SiteConfig) -> dict:
+    """Front matter the site's `defaults` give this page (later entries, and more specific paths, win)."""
+    out: dict = {}
+    applicable = []
+    for scope_path, scope_type, values in config.defaults:
+        if scope_type not in (None, "", "pages"):
+            continue
+        if scope_path and not (rel == scope_path or rel.startswith(scope_path + "/")
+                               or fnmatch.fnmatchcase(rel, scope_path) or fnmatch.fnmatchcase(rel, scope_path + "/*")):
+            continue
+        applicable.append((len(scope_path), values))
+    for _, values in sorted(applicable, key=lambda a: a[0]):
+        out.update(values)
+    return out
+
+
+_PLACEHOLDER = re.compile(r":(path|basename|output_ext|name|title|slug)\b")
+
+
+def _url(rel: str, meta: dict, config: SiteConfig) -> str:
+    """The URL Jekyll gives a page (without baseurl)."""
+    folder, name = posixpath.split(rel)
+    basename = posixpath.splitext(name)[0]
+    explicit = frontmatter.text(meta.get("permalink"))
+    values = {"path": folder, "basename": basename, "output_ext": ".html", "name": basename,
+              "title": basename, "slug": basename}
+    if explicit:
+        url = _PLACEHOLDER.sub(lambda m: values[m.group(1)], explicit)
+    elif basename == "index":
+        url = f"/{folder}/"
+    else:
+        style = config.permalink
+        pretty = style == "pretty" or (style not in ("date", "none", "ordinal", "weekdate")
+                                       and style.endswith("/"))
+        url = f"/{folder}/{basename}/" if pretty else f"/{folder}/{basename}.html"
+    url = re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
+    return url

@@ -1,0 +1,266 @@
+"""A real just-the-docs site (tests/fixtures/jtd-site, checked against what Jekyll 4.3 builds from
+it) read as Jekyll publishes it: the golden values are the hand-written
+tests/fixtures/jtd-site.expected.json, never the reader's own output."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from readback import docx_text, pdf_text, squash, xlsx_cells
+from sitefixture import OUTSIDE_LINK, load_expected, make_site
+
+from cfexport.cli import main
+from cfexport.readers import read_framework
+from cfexport.readers.jekyll.kramdown import HeadingIds
+
+EXPECTED = load_expected()
+CRAFT = EXPECTED["crafts"][0]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    return make_site(tmp_path_factory.mktemp("jtd"))
+
+
+@pytest.fixture(scope="module")
+def result(site):
+    return read_framework(site)
+
+
+def _rows(level) -> list[dict]:
+    return [{"section": e.specialism, "area_id": e.area_id, "todo": e.todo,
+             "statements": [s.text for s in e.statements]} for e in level.expectations]
+
+
+def test_the_whole_site_reads_as_the_published_framework(result):
+    assert not result.errors, result.errors
+    fw = result.framework
+    assert fw.title == EXPECTED["framework"]
+    for words in EXPECTED["framework_description_contains"]:
+        assert words in fw.description
+    [craft] = fw.crafts
+    assert craft.title == CRAFT["title"]
+    assert [(a.id, a.title, a.specialism) for a in craft.areas] == \
+        [(a["id"], a["title"], a["specialism"]) for a in CRAFT["areas"]]
+    for area, expected in zip(craft.areas, CRAFT["areas"]):
+        if "definition" in expected:
+            assert area.definition == expected["definition"], area.id
+    assert list(craft.specialisms) == CRAFT["specialisms"]
+    assert [(lv.number, lv.name) for lv in craft.levels] == [(lv["number"], lv["name"]) for lv in CRAFT["levels"]]
+    for level, expected in zip(craft.levels, CRAFT["levels"]):
+        assert level.source.file == expected["source"]
+        assert _rows(level) == expected["rows"], level.title
+
+
+def test_line_numbers_are_those_of_the_source_file_after_liquid(result, site):
+    """Liquid comments, includes and IALs change the rendered text; messages still name the file's lines."""
+    for statement in result.framework.statements():
+        line = (site / statement.source.file).read_text("utf-8").split("\n")[statement.source.line - 1]
+        words = set(re.findall(r"\w+", statement.text.replace("’", "'"))) - {"Acme"}  # {{ site.company }}
+        assert words <= set(re.findall(r"\w+", line.replace("’", "'"))), (statement.source, statement.text)
+
+
+def test_what_the_site_does_not_publish_is_left_out_and_said(result, site):
+    problems = {(p.source.file, p.severity): p.message for p in result.problems}
+    assert ("careers/engineering/level5-draft.md", "info") in problems  # validate --verbose shows it
+    assert "outside the site" in problems[(OUTSIDE_LINK.as_posix(), "warning")]
+    files = {s.source.file for s in result.framework.statements()}
+    assert files == {lv["source"] for lv in CRAFT["levels"]}
+    # a struck statement and block HTML in a cell are each reported with their line
+    assert any("struck-through" in p.message and p.source.file.endswith("level5.md") for p in result.warnings)
+    assert any("<br>" in p.message for p in result.warnings)
+
+
+def test_a_folder_inside_the_site_reads_the_same_framework(result, site):
+    inner = read_framework(site / "careers")
+    assert not inner.errors, inner.errors
+    assert inner.framework == result.framework
+
+
+def test_other_sections_are_not_a_framework(site):
+    docs = read_framework(site / "docs")
+    assert docs.framework is None
+    assert any("no career framework found" in p.message for p in docs.errors)
+
+
+@pytest.fixture(scope="module")
+def built(site, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out") / "out"
+    res = CliRunner().invoke(main, ["build", "--framework", str(site), "--out", str(out), "--jobs", "1"])
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output
+    return out
+
+
+def _documents(out: Path) -> dict[str, str]:
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    texts = {}
+    for entry in manifest["files"]:
+        path = out / entry["path"]
+        if path.suffix == ".docx":
+            texts[entry["path"]] = docx_text(path)
+        elif path.suffix == ".xlsx":
+            texts[entry["path"]] = "\n".join(str(c.value) for c in xlsx_cells(path))
+        elif path.suffix == ".pdf":
+            texts[entry["path"]] = pdf_text(path)
+        else:
+            texts[entry["path"]] = json.dumps(json.loads(path.read_text("utf-8")), ensure_ascii=False)
+    return texts
+
+
+def test_every_document_holds_every_statement_and_no_markup_drafts_or_other_pages(built):
+    texts = _documents(built)
+    assert {p.rsplit(".", 1)[1] for p in texts} == {"docx", "xlsx", "pdf", "json"}
+    shared = {lv["number"]: [s for r in lv["rows"] if r["section"] is None for s in r["statements"]]
+              for lv in CRAFT["levels"]}
+    own = {(lv["number"], sp): [s for r in lv["rows"] if r["section"] == sp for s in r["statements"]]
+           for lv in CRAFT["levels"] for sp in CRAFT["specialisms"]}
+    all_statements = [s for lv in CRAFT["levels"] for r in lv["rows"] for s in r["statements"]]
+    for path, text in texts.items():
+        for absent in EXPECTED["absent"]:
+            assert absent not in text, (path, absent)
+        if path.endswith((".xlsx", ".json")) or path.startswith("level-cards/"):
+            flat = squash(text) if path.endswith(".pdf") else text
+            for s in all_statements:
+                assert (squash(s) if path.endswith(".pdf") else s) in flat, (path, s)
+    role_docs = [p for p in texts if p.startswith("role-descriptions/")]
+    assert len(role_docs) == len(CRAFT["levels"]) * len(CRAFT["specialisms"])
+    for (number, specialism), statements in own.items():
+        slug = specialism.lower().replace(" ", "-")
+        [path] = [p for p in role_docs if p.endswith(f"/{slug}-level-{number}.docx")]
+        # its own statements and the shared ones, in the role's own document
+        for s in shared[number] + statements:
+            assert s in texts[path], (path, s)
+        others = [s for sp in CRAFT["specialisms"] if sp != specialism for s in own[(number, sp)]]
+        for s in others:
+            assert s not in texts[path].split("What changes at the next level")[0], (path, s)
+
+
+def test_two_frameworks_in_one_site_are_listed_and_root_picks_each(site, tmp_path):
+    two = tmp_path / "two"
+    shutil.copytree(site, two, symlinks=False, ignore=shutil.ignore_patterns("outside"))
+    design = two / "design"
+    shutil.copytree(two / "careers", design)
+    for page in [p for p in design.rglob("*") if p.suffix in (".md", ".markdown")]:
+        text = page.read_text("utf-8")
+        page.write_text(text.replace("Engineering Career Framework", "Design Career Framework")
+                        .replace("ML and Data Engineering Craft", "Design Craft")
+                        .replace("careers/", "design/"), "utf-8")
+    result = read_framework(two)
+    [error] = result.errors
+    assert "2 career frameworks found" in error.message
+    assert "'Engineering Career Framework' (careers/index.md)" in error.message
+    assert "'Design Career Framework' (design/index.md)" in error.message
+    assert "--root" in error.message
+    for title in ("Engineering Career Framework", "Design Career Framework"):
+        picked = read_framework(two, root=title)
+        assert not picked.errors, picked.errors
+        assert picked.framework.title == title
+    run = CliRunner().invoke(main, ["validate", "--framework", str(two), "--root", "Design Career Framework"])
+    assert run.exit_code == 0, run.output
+    run = CliRunner().invoke(main, ["list", "--framework", str(two), "--root", "Nope"])
+    assert run.exit_code == 1 and "no career framework titled 'Nope'" in run.output
+
+
+# Ids as kramdown-parser-gfm 1.1 gives them (checked against Jekyll 4.3 output): lower case, letters,
+# marks, digits and `_` kept with hyphens and spaces, everything else dropped, repeats -1, -2.
+ANCHORS = [
+    ("Qualité des données", "qualité-des-données"),
+    ("Problem Solving & Decision Making", "problem-solving--decision-making"),
+    ("データ品質", "データ品質"),
+    ("数据 质量", "数据-质量"),
+    ("C++ / Rust", "c--rust"),
+    ("What's next?", "whats-next"),
+    ("snake_case name", "snake_case-name"),
+    ("Ünïcödé UPPER", "ünïcödé-upper"),
+    ("हिन्दी लेख", "हिन्दी-लेख"),  # combining vowel signs are marks: kept
+    ("Tooling", "tooling"),
+    ("Tooling", "tooling-1"),
+    ("Tooling", "tooling-2"),
+    ("  Spaces\taround ", "--spaces-around-"),
+]
+
+
+def test_heading_ids_follow_kramdown_gfm_rules():
+    ids = HeadingIds()
+    assert [ids.next(title) for title, _ in ANCHORS] == [want for _, want in ANCHORS]
+
+
+def _level_page(site: Path, title: str, rows: str, name: str = "level9.md") -> Path:
+    page = site / "careers" / "engineering" / name
+    page.write_text("---\ntitle: " + title + "\nparent: ML and Data Engineering Craft\n"
+                    "grand_parent: Engineering Career Framework\n---\n\n## Craft\n\n| Area | Description |\n"
+                    "|---|---|\n" + rows, "utf-8")
+    return page
+
+
+@pytest.mark.parametrize("title", ["Level 5.5 (Senior-ish)", "Level 5a (Junior)", "Level five (Junior)"])
+def test_a_level_title_that_is_not_a_whole_number_is_an_error_naming_the_line(tmp_path, title):
+    site = make_site(tmp_path, symlinks=False)
+    _level_page(site, title, "| Collaboration | I help. |\n")
+    result = read_framework(site)
+    [error] = result.errors
+    assert (error.source.file, error.source.line) == ("careers/engineering/level9.md", 2)
+    assert "Level 5 (Junior)" in error.message
+
+
+def test_two_rows_for_one_area_are_one_area_with_both_statements_and_a_warning(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    _level_page(site, "Level 9 (Principal)",
+                "| Collaboration | First row. |\n| [ML Ops](/careers/engineering/#ml-ops) | Ops. |\n"
+                "| Collaboration | Second row. |\n")
+    result = read_framework(site)
+    level = result.framework.crafts[0].level(9)
+    rows = {e.area_id: [s.text for s in e.statements] for e in level.expectations}
+    assert rows == {"collaboration": ["First row.", "Second row."], "ml-ops": ["Ops."]}
+    assert any(p.source.line == 13 and "second row for 'Collaboration'" in p.message for p in result.warnings)
+
+
+def test_liquid_cfexport_cannot_evaluate_is_a_warning_and_never_text(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    _level_page(site, "Level 9 (Principal)",
+                "| Collaboration | I help {% seo %}others. <br> I use {{ 'x' | no_such_filter }}tools. |\n")
+    result = read_framework(site)
+    level = result.framework.crafts[0].level(9)
+    texts = [s.text for e in level.expectations for s in e.statements]
+    assert not [t for t in texts if "{" in t or "}" in t], texts
+    assert {p.source.line for p in result.warnings if p.source.file.endswith("level9.md")} >= {11}
+
+
+def test_a_symlinked_craft_folder_inside_the_site_is_followed(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    real = site / "_craft-source"  # a folder Jekyll itself never publishes
+    (site / "careers" / "engineering").rename(real)
+    (site / "careers" / "engineering").symlink_to(real, target_is_directory=True)
+    result = read_framework(site)
+    assert not result.errors, result.errors
+    assert [lv.number for lv in result.framework.crafts[0].levels] == [lv["number"] for lv in CRAFT["levels"]]
+
+
+def test_pages_outside_the_framework_with_bad_front_matter_do_not_stop_it(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    (site / "faq.md").write_text("---\ntitle: [broken\n---\n", "utf-8")
+    result = read_framework(site)
+    assert not result.errors, result.errors
+    assert any(p.source.file == "faq.md" and p.severity == "info" for p in result.problems)
+
+
+def test_a_broken_level_page_is_an_error_not_a_silently_smaller_framework(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    page = site / "careers" / "engineering" / "level5.md"
+    page.write_text(page.read_text("utf-8").replace("title: Level 5 (Junior)", "title: [Level 5"), "utf-8")
+    result = read_framework(site)
+    assert [p.source.file for p in result.errors] == ["careers/engineering/level5.md"]
+
+
+def test_markdown_extension_pages_and_config_markdown_ext(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    assert read_framework(site).framework.crafts[0].level(6).source.file.endswith(".markdown")
+    config = site / "_config.yml"
+    config.write_text(config.read_text("utf-8") + "\nmarkdown_ext: md\n", "utf-8")
+    assert read_framework(site).framework.crafts[0].level(6) is None  # `.markdown` no longer a page
