@@ -169,9 +169,11 @@ def formats() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes [default: number of cores].")
 @strict_option
+@click.option("--force", is_flag=True,
+              help="Replace a file or folder at a name cfexport writes even when cfexport did not write it.")
 @_friendly
 def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templates_dir: Path | None,
-          jobs: int | None, strict: bool) -> None:
+          jobs: int | None, strict: bool, force: bool) -> None:
     """Export the framework with every exporter (or those named) into --out."""
     from cfexport import build as builder
     from cfexport import registry, repro
@@ -185,7 +187,7 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
     try:
         with _progress(len(planned[0]), "Exporting") as bar:
             entries, problems = builder.build(fw, out_dir, exporters, templates, repro.build_time(), jobs,
-                                              bar.update, strict, planned)
+                                              bar.update, strict, planned, force=force)
     except builder.StrictWarnings as exc:
         for problem in exc.problems:
             click.echo(_located(framework_dir, problem), err=True)
