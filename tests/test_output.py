@@ -264,3 +264,17 @@ def test_make_clean_removes_what_make_export_made_and_keeps_the_placeholder(tmp_
     assert listing(out) == [".gitkeep", "my-notes.txt"]
     assert not (tmp_path / "fake-venv").exists()
     assert build_cli(out).exit_code == 0  # `make clean && make export`
+
+
+# 5. the summary says what this build wrote and what it kept ------------------------------------
+def test_the_summary_counts_what_this_build_wrote_and_what_it_kept(tmp_path):
+    out = tmp_path / "out"
+    result = build_cli(out)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        f"wrote 11 file(s) (8 docx, 1 json, 1 pdf, 1 xlsx) to {out}; manifest: {out}/manifest.json")
+    result = build_cli(out, "--format", "docx")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        f"wrote 8 file(s) (8 docx) to {out}; kept 3 from the previous build (1 json, 1 pdf, 1 xlsx); "
+        f"manifest: {out}/manifest.json")

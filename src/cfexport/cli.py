@@ -194,8 +194,13 @@ def build(framework_dir: Path, out_dir: Path, formats_: tuple[str, ...], templat
         raise Failure(str(exc), EXIT_INVALID) from None
     for problem in problems:
         click.echo(_located(framework_dir, problem), err=True)
-    summary = ", ".join(f"{n} {name}" for name, n in sorted(Counter(e["exporter"] for e in entries).items()))
-    click.echo(f"wrote {len(entries)} file(s) to {out_dir} ({summary}) and {out_dir}/manifest.json")
+    ran = {e.name for e in exporters}
+    wrote = [e for e in entries if e["exporter"] in ran]
+    kept = [e for e in entries if e["exporter"] not in ran]  # carried over from the previous build
+    counts = lambda es: ", ".join(f"{n} {name}" for name, n in sorted(Counter(e["exporter"] for e in es).items()))
+    click.echo(f"wrote {len(wrote)} file(s)" + (f" ({counts(wrote)})" if wrote else "") + f" to {out_dir}; "
+               + (f"kept {len(kept)} from the previous build ({counts(kept)}); " if kept else "")
+               + f"manifest: {out_dir / 'manifest.json'}")
 
 
 def _pack_context(templates_dir: Path | None, framework):
