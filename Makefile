@@ -26,5 +26,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# `make clean` removes .venv and, in output/, what a build wrote there: the top-level files and
+# folders its manifest lists, the manifest, and a killed build's hidden leftovers (.cfexport-*).
+# output/.gitkeep, packs/ and files of your own stay.
+define CLEAN_OUTPUT
+import json, pathlib, shutil
+out = pathlib.Path("output")
+try:
+    names = {f["path"].split("/")[0] for f in json.loads((out / "manifest.json").read_text("utf-8"))["files"]}
+except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    names = set()
+for name in sorted(names | {"manifest.json"}):
+    path = out / name
+    if not name or name.startswith(".") or path.parent != out:
+        continue
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+endef
+export CLEAN_OUTPUT
+
 clean:
-	rm -rf $(VENV) output/*/ output/*.json
+	$(PYTHON) -c "$$CLEAN_OUTPUT"
+	rm -rf $(VENV) output/.cfexport-*

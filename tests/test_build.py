@@ -159,7 +159,8 @@ def test_a_second_build_into_the_same_folder_is_refused_while_one_runs(tmp_path,
             with StagedOutput(out):
                 pass
     assert (out / "a.txt").read_bytes() == b"first"
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]  # lock and staging removed
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out"]
+    assert sorted(x.name for x in out.iterdir()) == ["a.txt"]  # lock and staging removed
 
 
 def test_paths_that_climb_out_are_refused(tmp_path):
@@ -201,8 +202,11 @@ def test_a_killed_build_leaves_the_previous_output_and_the_next_build_cleans_up(
     assert proc.stdout.readline().strip() == "rendering"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert sorted(p.name for p in out.iterdir()) == before
+    # the previous outputs are untouched; the killed build's lock and staging are hidden inside `out`
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".cfexport")) == before
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["fw", "out"]
     builder.build(fw, out, [JsonExporter()], TEMPLATES, build_time(), jobs=1)
+    assert sorted(p.name for p in out.iterdir()) == before  # the next build removed them
     assert sorted(x.name for x in tmp_path.iterdir()) == ["fw", "out"]
 
 
@@ -279,6 +283,7 @@ def test_a_commit_that_fails_never_loses_files_cfexport_did_not_write(tmp_path, 
     with pytest.raises(OSError):
         builder.build(fw, out, [JsonExporter()], TEMPLATES, build_time(), jobs=1)
     monkeypatch.setattr(os, "rename", real_rename)
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".cfexport")]  # no staging, trash or lock
     assert (out / "packs" / "ada" / "notes.txt").read_text() == "mine"
     assert json.loads((out / "framework.json").read_text("utf-8"))["title"] == fw.title  # rolled back
     builder.build(fw, out, [JsonExporter()], TEMPLATES, build_time(), jobs=1)

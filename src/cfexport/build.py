@@ -103,16 +103,18 @@ def manifest_bytes(framework: Framework, entries: list[dict]) -> bytes:
 
 def build(framework: Framework, out: Path, exporters: list, templates: Path, when: datetime,
           jobs: int | None = None, progress: Callable[[int], None] | None = None,
-          strict: bool = False, planned: tuple[list[Planned], list[Problem]] | None = None
-          ) -> tuple[list[dict], list[Problem]]:
-    """Write every document into `out` atomically; returns the manifest entries and warnings.
+          strict: bool = False, planned: tuple[list[Planned], list[Problem]] | None = None,
+          force: bool = False) -> tuple[list[dict], list[Problem]]:
+    """Write every document into `out` atomically; returns the manifest entries and warnings
+    (those of this build's exporters first, then the ones kept from the previous build).
     With `strict`, a warning from an exporter raises StrictWarnings before anything is replaced.
-    `planned` is `plan(framework, exporters)` when the caller already made it."""
+    `planned` is `plan(framework, exporters)` when the caller already made it. With `force`,
+    an entry at a name this build writes is replaced even when it is not cfexport's."""
     items, problems = planned or plan(framework, exporters)
     problems = list(problems)
     context = Context.for_framework(framework, templates, when)
     entries = []
-    with StagedOutput(out) as stage:
+    with StagedOutput(out, replace_unlisted=force) as stage:
         for item, data, probs in render_all(framework, exporters, items, context, jobs or os.cpu_count() or 1,
                                             progress):
             stage.write(item.path, data)
@@ -120,7 +122,7 @@ def build(framework: Framework, out: Path, exporters: list, templates: Path, whe
             problems.extend(probs)
         if strict and problems:
             raise StrictWarnings(_unique(problems))
-        entries += _carry_over(out, stage, {e.name for e in exporters}, {e["path"] for e in entries})
+        entries += _carry_over(stage.out, stage, {e.name for e in exporters}, {e["path"] for e in entries})
         stage.write(MANIFEST, manifest_bytes(framework, entries))
     return entries, _unique(problems)
 

@@ -181,9 +181,11 @@ def formats() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes [default: number of cores].")
 @strict_option
+@click.option("--force", is_flag=True,
+              help="Replace a file or folder at a name cfexport writes even when cfexport did not write it.")
 @_friendly
 def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[str, ...],
-          templates_dir: Path | None, jobs: int | None, strict: bool) -> None:
+          templates_dir: Path | None, jobs: int | None, strict: bool, force: bool) -> None:
     """Export the framework with every exporter (or those named) into --out."""
     from cfexport import build as builder
     from cfexport import registry, repro
@@ -197,15 +199,20 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
     try:
         with _progress(len(planned[0]), "Exporting") as bar:
             entries, problems = builder.build(fw, out_dir, exporters, templates, repro.build_time(), jobs,
-                                              bar.update, strict, planned)
+                                              bar.update, strict, planned, force=force)
     except builder.StrictWarnings as exc:
         for problem in exc.problems:
             click.echo(_located(framework_dir, problem), err=True)
         raise Failure(str(exc), EXIT_INVALID) from None
     for problem in problems:
         click.echo(_located(framework_dir, problem), err=True)
-    summary = ", ".join(f"{n} {name}" for name, n in sorted(Counter(e["exporter"] for e in entries).items()))
-    click.echo(f"wrote {len(entries)} file(s) to {out_dir} ({summary}) and {out_dir}/manifest.json")
+    ran = {e.name for e in exporters}
+    wrote = [e for e in entries if e["exporter"] in ran]
+    kept = [e for e in entries if e["exporter"] not in ran]  # carried over from the previous build
+    counts = lambda es: ", ".join(f"{n} {name}" for name, n in sorted(Counter(e["exporter"] for e in es).items()))
+    click.echo(f"wrote {len(wrote)} file(s)" + (f" ({counts(wrote)})" if wrote else "") + f" to {out_dir}; "
+               + (f"kept {len(kept)} from the previous build ({counts(kept)}); " if kept else "")
+               + f"manifest: {out_dir / 'manifest.json'}")
 
 
 def _pack_context(templates_dir: Path | None, framework):
