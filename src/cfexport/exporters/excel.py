@@ -441,7 +441,7 @@ def save(wb: Workbook, context: Context, title: str, creator: str, subject: str 
     props.creator = clean(creator, None, None, "the creator")[:255]
     props.subject = subject[:255] or None
     props.keywords = keywords[:255] or None
-    props.lastModifiedBy = None
+    props.lastModifiedBy = "cfexport"  # the mark that says a workbook is ours (as in Word files)
     props.created = when
     props.modified = when
     wb.calculation.fullCalcOnLoad = True  # our formulas have no cached values: compute on open
