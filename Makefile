@@ -1,15 +1,17 @@
-# The two set-up commands: `make export` and `make test`. Both create .venv when missing.
+# The two set-up commands: `make export` and `make test`. Both create .venv when missing;
+# only `make test` installs the test extras.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: export test bench pictures venv clean
 
 export: $(STAMP)
 	$(BIN)/cfexport build --framework framework --out output
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -23,8 +25,12 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 # `make clean` removes .venv and, in output/, what a build wrote there: the top-level files and
 # folders its manifest lists, the manifest, and a killed build's hidden leftovers (.cfexport-*).

@@ -86,3 +86,150 @@ def test_build_outside_the_repository_uses_the_templates_shipped_in_the_package(
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "level-cards" / "ml-and-edge-ml-engineer-craft.pdf").exists()
     assert len(list((tmp_path / "out" / "role-descriptions").rglob("*.docx"))) == 8
+
+
+# --- templates: which folder, and starting one -------------------------------------------------
+
+def test_a_templates_folder_without_a_theme_is_not_mistaken_for_ours(tmp_path, monkeypatch):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "base.html").write_text("<html>{{ content }}</html>", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    from cfexport.theme import default_templates
+
+    assert (default_templates() / "theme.yaml").is_file() and default_templates() != Path("templates")
+    result = CliRunner().invoke(main, ["build", "--framework", str(FRAMEWORK), "--out", "out", "--format", "docx",
+                                       "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out" / "role-descriptions").rglob("*.docx"))) == 8
+
+
+def test_a_local_templates_folder_with_a_theme_is_used(tmp_path, monkeypatch):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "theme.yaml").write_text("colours:\n  primary: 1F3A5F\ncolours:\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build", "--framework", str(FRAMEWORK), "--out", "out", "--format", "json"])
+    assert result.exit_code == 1
+    assert "templates/theme.yaml:3: error: duplicate key 'colours' (first on line 1); keep one" in result.output
+
+
+def test_init_templates_copies_the_shipped_templates_and_build_uses_them(tmp_path):
+    branding = tmp_path / "branding"
+    result = CliRunner().invoke(main, ["init-templates", str(branding)])
+    assert result.exit_code == 0, result.output
+    got = sorted(p.relative_to(branding).as_posix() for p in branding.rglob("*") if p.is_file())
+    shipped = sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*")
+                     if p.is_file() and p.suffix not in (".py", ".pyc"))
+    assert got == shipped
+    assert {"theme.yaml", "role-description.docx", "role-introduction.txt.j2", "promotion-introduction.txt.j2",
+            "fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "fonts/LICENSE-DejaVu.txt"} <= set(got)
+    for name in got:
+        assert (branding / name).read_bytes() == (TEMPLATES / name).read_bytes()
+    (branding / "role-introduction.txt.j2").write_text("Our own introduction for {{ role }}.\n", "utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", "--framework", str(FRAMEWORK), "--out", str(out), "--format", "docx",
+                                       "--templates", str(branding), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    from readback import docx_text
+
+    [doc] = [p for p in out.rglob("*.docx") if p.name == "ml-engineer-level-5.docx"]
+    assert "Our own introduction for Junior ML Engineer." in docx_text(doc)
+
+
+def test_init_templates_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path):
+    branding = tmp_path / "branding"
+    branding.mkdir()
+    (branding / "notes.txt").write_text("mine", "utf-8")
+    result = CliRunner().invoke(main, ["init-templates", str(branding)])
+    assert result.exit_code == 2 and "--force" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in branding.iterdir()) == ["notes.txt"]
+    result = CliRunner().invoke(main, ["init-templates", str(branding), "--force"])
+    assert result.exit_code == 0, result.output
+    assert (branding / "theme.yaml").is_file() and (branding / "notes.txt").read_text("utf-8") == "mine"
+
+
+def test_a_missing_templates_folder_says_how_to_start_one(tmp_path):
+    result = CliRunner().invoke(main, ["build", "--framework", str(FRAMEWORK), "--out", str(tmp_path / "o"),
+                                       "--templates", str(tmp_path / "branding")])
+    assert result.exit_code == 2
+    assert f"cfexport init-templates {tmp_path / 'branding'}" in result.output
+
+
+# --- folders, strictness, exit codes ----------------------------------------------------------
+
+def test_a_missing_framework_folder_is_a_usage_error_without_a_line_number(tmp_path):
+    missing = tmp_path / "site" / "careerframework"
+    for command in (["validate"], ["list"], ["build", "--out", str(tmp_path / "o")]):
+        result = CliRunner().invoke(main, [*command, "--framework", str(missing)])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip().splitlines() == [
+            f"error: framework folder {missing} not found; pass --framework DIR"], result.output
+
+
+def test_a_problem_about_a_whole_folder_prints_no_line():
+    from cfexport.cli import _located
+    from cfexport.model import Problem, Source
+
+    assert _located(Path("fw"), Problem("error", Source("fw", 0), "no pages found")) == "fw: error: no pages found"
+    assert _located(Path("fw"), Problem("error", Source("a.md", 3), "x")) == f"{Path('fw') / 'a.md'}:3: error: x"
+
+
+def test_validate_never_says_nothing_was_written():
+    result = CliRunner().invoke(main, ["validate", "--framework", str(FRAMEWORK), "--strict"])
+    assert result.exit_code == 1
+    assert "nothing was written" not in result.output and "--strict" in result.output
+
+
+def test_strict_validation_can_allow_todo_cells_and_only_them(tmp_path):
+    result = CliRunner().invoke(main, ["validate", "--framework", str(FRAMEWORK), "--strict", "--allow", "todo"])
+    assert result.exit_code == 0, result.output
+    assert "is TODO" not in result.output
+    todo = [p for p in read_framework(FRAMEWORK).problems if "is TODO" in p.message]
+    assert todo and all(p.code == "todo" and p.severity == "warning" for p in todo)
+    # another warning still fails under --strict --allow todo
+    from factory import small_craft, write_framework
+
+    fw = write_framework(tmp_path / "fw", [small_craft()])
+    page = fw / "test" / "level1.md"
+    page.write_text(page.read_text("utf-8").replace("/framework/test#delivery", "/framework/test#delivry"), "utf-8")
+    result = CliRunner().invoke(main, ["validate", "--framework", str(fw), "--strict", "--allow", "todo"])
+    assert result.exit_code == 1 and "'#delivry'" in result.output
+    result = CliRunner().invoke(main, ["validate", "--framework", str(FRAMEWORK), "--allow", "nothing"])
+    assert result.exit_code == 2
+
+
+def test_readme_shows_strict_validation_for_ci():
+    ci = README.split("### `cfexport validate`", 1)[1].split("\n### ", 1)[0]
+    assert "cfexport validate --framework framework --strict --allow todo" in ci
+    assert re.search(r"\bCI\b", ci)
+
+
+def test_help_and_readme_state_the_exit_codes():
+    help_text = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    table = README.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    for code, words in ((0, "ok"), (1, "input"), (2, "usage"), (3, "written"), (4, "internal")):
+        assert re.search(rf"\b{code}\b[^0-9]*{words}", help_text), (code, help_text)
+        assert re.search(rf"^\| {code} \|.*{words}", table, re.M), (code, table)
+
+
+# --- the README: set-up first, one place for each piece of documentation ----------------------
+
+def test_readme_says_where_the_command_is_before_using_it():
+    first_use = re.search(r"^cfexport (validate|list|formats|build|pack|packs|init-templates)\b", README, re.M).start()
+    assert ".venv/bin/cfexport" in README[:first_use]
+    assert "source .venv/bin/activate" in README[:first_use]
+
+
+def test_readme_states_the_prerequisites_and_how_long_the_bench_takes():
+    setup = README.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    for words in ("Python 3.11", "python3-venv", "make", "package index"):
+        assert words in setup, words
+    assert re.search(r"make bench.{0,200}\d+ minutes", setup, re.S)
+
+
+def test_every_document_is_linked_and_every_link_resolves():
+    docs = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*.md"))
+    assert docs == [], f"documentation lives in the README; not linked from it: {docs}"
+    for target in re.findall(r"\]\(([^)#]+)\)", README):
+        if not re.match(r"https?://", target):
+            assert (ROOT / target).exists(), target
+    assert "docs/images" in (ROOT / "tools" / "make_pictures.py").read_text("utf-8").replace('" / "', "/")

@@ -371,11 +371,11 @@ def test_a_missing_style_names_the_style_and_the_template(small, tmp_path):
     message = str(err.value)
     assert str(path) in message
     assert "'Not Yet Defined' (paragraph style)" in message and "'Evidence Table' (table style)" in message
-    # and through the CLI: a message, exit 3, no traceback, nothing written
+    # and through the CLI: a message, exit 1 (a template problem is input to fix), no traceback, nothing written
     out = tmp_path / "cli-out"
     result = CliRunner().invoke(main, ["build", "--framework", str(ROOT / "framework"), "--out", str(out),
                                        "--format", "docx", "--templates", str(templates)])
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 1, result.output
     assert "'Not Yet Defined'" in result.output and "Traceback" not in result.output
     assert not out.exists() or not any(out.rglob("*.docx"))
 

@@ -15,9 +15,24 @@ import click
 
 from cfexport import __version__
 
-EXIT_INVALID = 1  # the framework has errors (or warnings under --strict)
-EXIT_USAGE = 2  # click's own exit code for bad options
-EXIT_EXPORT = 3  # a document could not be written
+# One scheme for every command (the README's "Exit codes" and `cfexport --help` say the same).
+EXIT_INVALID = 1  # the input has problems to fix: the framework (or its warnings under --strict), theme, templates, CSV
+EXIT_USAGE = 2  # bad options or arguments, a file or folder named on the command line that does not exist (click's own)
+EXIT_EXPORT = 3  # the output could not be written
+EXIT_INTERNAL = 4  # a bug of ours
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  ok
+  1  the input has problems to fix: framework errors (or warnings under
+     --strict), theme or template problems, bad rows of a CSV
+  2  usage: bad options or arguments, or a file or folder named on the
+     command line that does not exist
+  3  the output could not be written
+  4  internal error (a bug): run again with --debug and report it"""
+
+# Kinds of problem that `validate --strict --allow KIND` lets pass (Problem.code).
+ALLOWABLE = {"todo": "TODO cells: areas a level has not defined yet"}
 
 
 class Failure(click.ClickException):
@@ -45,16 +60,18 @@ def _friendly(fn):
             return fn(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except (ExportError, OutputError, UnknownFormat, ValueError, OSError) as exc:
+        except (ExportError, OutputError, UnknownFormat, OSError) as exc:
             if debug:
                 traceback.print_exc()
-            msg = str(exc) if isinstance(exc, ExportError) else f"error: {exc}"
-            raise Failure(msg, EXIT_EXPORT) from None
+            if isinstance(exc, ExportError):  # the framework, theme or a template as it stands: input to fix
+                raise Failure(str(exc), EXIT_INVALID) from None
+            code = EXIT_USAGE if isinstance(exc, UnknownFormat) else EXIT_EXPORT
+            raise Failure(f"error: {exc}", code) from None
         except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for --debug
             if debug:
                 raise
             raise Failure(f"error: internal error ({type(exc).__name__}: {exc}); "
-                          "run again with --debug and report it", EXIT_EXPORT) from None
+                          "run again with --debug and report it", EXIT_INTERNAL) from None
 
     return wrapper
 
@@ -67,59 +84,99 @@ root_option = click.option(
     help="The framework's index page title, when the site holds several frameworks.")
 templates_option = click.option(
     "--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Folder of templates and theme.yaml [default: ./templates].")
+    help="Folder of templates and theme.yaml [default: ./templates when it holds a theme.yaml, "
+         "else the templates shipped with cfexport].")
 strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
 
-def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False, root: str | None = None,
+def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False, writes: bool = True,
+                 allow: tuple[str, ...] = (), extra: tuple = (), root: str | None = None,
                  verbose: bool = False):
     """Read the framework, print its problems (FILE:LINE: severity: message), stop on errors.
-    Information (drafts and other pages not read) is shown only when `verbose`."""
+    Problems whose code is in `allow` are left out; `extra` are problems already printed
+    (the theme's), counted with the framework's. Information (drafts and other pages not
+    read) is shown only when `verbose`."""
     from cfexport.readers import read_framework
 
+    if not framework_dir.is_dir():
+        raise Failure(f"error: framework folder {framework_dir} not found; pass --framework DIR", EXIT_USAGE)
     result = read_framework(framework_dir, root)
-    shown = result.problems if not quiet else result.errors + (result.warnings if strict else ())
+    problems = [p for p in result.problems if p.code not in allow]
+    errors = [p for p in problems if p.severity == "error"] + [p for p in extra if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"] + [p for p in extra if p.severity == "warning"]
+    shown = problems if not quiet else [p for p in problems if p.severity == "error" or strict]
     shown = [p for p in shown if verbose or p.severity != "info"]
     for problem in shown:
         click.echo(_located(framework_dir, problem), err=True)
-    failed = result.errors or (strict and result.warnings) or result.framework is None
-    if failed:
-        n_err, n_warn = len(result.errors), len(result.warnings)
-        raise Failure(f"{framework_dir}: {n_err} error(s), {n_warn} warning(s); nothing was written"
-                      + (" (--strict: warnings count as errors)" if strict and not n_err else ""), EXIT_INVALID)
+    if errors or (strict and warnings) or result.framework is None:
+        raise Failure(f"{framework_dir}: {len(errors)} error(s), {len(warnings)} warning(s)"
+                      + ("; nothing was written" if writes else "")
+                      + (" (--strict: warnings count as errors)" if strict and not errors else ""), EXIT_INVALID)
     return result
 
 
 def _located(framework_dir: Path, problem) -> str:
-    """Problems carry paths relative to the framework folder; show them from where the user is."""
+    """Problems carry paths relative to the framework folder; show them from where the user is.
+    A problem about a whole file or folder (line 0 or None) shows no line."""
     file = problem.source.file
     path = Path(file) if Path(file).is_absolute() or file == str(framework_dir) else framework_dir / file
-    line = f":{problem.source.line}" if problem.source.line else ""  # 0: the file or folder as a whole
-    return f"{path}{line}: {problem.severity}: {problem.message}"
+    return _format(path, problem)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _format(path, problem) -> str:
+    line = problem.source.line
+    return f"{path}:{line}: {problem.severity}: {problem.message}" if line else \
+        f"{path}: {problem.severity}: {problem.message}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="cfexport")
 @click.option("--debug", is_flag=True, help="Show a traceback when something fails.")
 def main(debug: bool) -> None:
     """cfexport: turn a career framework (Jekyll pages) into role descriptions (Word),
     a competency matrix (Excel), printable level cards (PDF) and promotion packs."""
+    import os
+
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+        from cfexport.repro import build_time
+
+        try:
+            build_time()
+        except ValueError as exc:
+            raise Failure(f"error: {exc}", EXIT_USAGE) from None
 
 
 @main.command()
 @framework_option
 @root_option
+@templates_option
 @strict_option
+@click.option("--allow", "allow", multiple=True, type=click.Choice(sorted(ALLOWABLE)), metavar="KIND",
+              help="A kind of warning that does not count, even under --strict; repeat for several. "
+                   "Kinds: " + "; ".join(f"{k} ({v})" for k, v in ALLOWABLE.items()) + ".")
 @click.option("--verbose", "-v", is_flag=True, help="Also say which pages were not read, and why (drafts, "
               "pages without front matter, other sections of the site).")
 @_friendly
-def validate(framework_dir: Path, root: str | None, strict: bool, verbose: bool) -> None:
-    """Check the framework; print every problem as FILE:LINE: error|warning: message."""
-    result = read_or_fail(framework_dir, strict, root=root, verbose=verbose)
+def validate(framework_dir: Path, root: str | None, templates_dir: Path | None, strict: bool,
+             allow: tuple[str, ...], verbose: bool) -> None:
+    """Check the framework and the theme; print every problem as FILE:LINE: error|warning: message."""
+    from cfexport.theme import check_theme
+
+    if not framework_dir.is_dir():
+        raise Failure(f"error: framework folder {framework_dir} not found; pass --framework DIR", EXIT_USAGE)
+    templates = _templates_folder(templates_dir)
+    theme_problems = tuple(p for p in check_theme(templates) if p.code not in allow)
+    for problem in theme_problems:
+        click.echo(_format(problem.source.file, problem), err=True)
+    result = read_or_fail(framework_dir, strict, writes=False, allow=allow, extra=theme_problems, root=root,
+                          verbose=verbose)
     fw = result.framework
     roles = sum(1 for _ in fw.roles())
+    warnings = sum(1 for p in result.warnings if p.code not in allow) + len(theme_problems)
+    allowed = Counter(p.code for p in result.problems if p.code in allow)
     click.echo(f"{framework_dir}: ok: {len(fw.crafts)} craft(s), {roles} role(s), "
-               f"{sum(1 for _ in fw.statements())} statement(s), {len(result.warnings)} warning(s)")
+               f"{sum(1 for _ in fw.statements())} statement(s), {warnings} warning(s)"
+               + "".join(f", {n} allowed ({code})" for code, n in sorted(allowed.items())))
 
 
 @main.command(name="list")
@@ -129,7 +186,7 @@ def validate(framework_dir: Path, root: str | None, strict: bool, verbose: bool)
 @_friendly
 def list_(framework_dir: Path, root: str | None, as_json: bool) -> None:
     """List crafts, specialisms, levels and roles with the ids other commands take."""
-    fw = read_or_fail(framework_dir, quiet=True, root=root).framework
+    fw = read_or_fail(framework_dir, quiet=True, writes=False, root=root).framework
     data = {
         "framework": fw.title,
         "crafts": [
@@ -222,13 +279,32 @@ def _pack_context(templates_dir: Path | None, framework):
     return Context.for_framework(framework, _templates(templates_dir), repro.build_time())
 
 
-def _templates(templates_dir: Path | None) -> Path:
-    """--templates, else ./templates, else the copy shipped in the package."""
+def _templates_folder(templates_dir: Path | None) -> Path:
+    """--templates, else ./templates when it holds a theme, else the copy shipped in the package."""
     from cfexport.theme import default_templates
 
     templates = templates_dir or default_templates()
     if not templates.is_dir():
-        raise Failure(f"error: templates folder {templates} not found; pass --templates DIR", EXIT_USAGE)
+        raise Failure(f"error: templates folder {templates} not found; run `cfexport init-templates {templates}` "
+                      "to start one from the shipped templates, or pass --templates DIR", EXIT_USAGE)
+    return templates
+
+
+def _templates(templates_dir: Path | None) -> Path:
+    """The templates folder for a command that writes, its theme checked: the theme's problems
+    are printed; an error (or a warning under the command's --strict) stops the command."""
+    from cfexport.theme import check_theme
+
+    templates = _templates_folder(templates_dir)
+    problems = check_theme(templates)
+    for problem in problems:
+        click.echo(_format(problem.source.file, problem), err=True)
+    strict = bool(click.get_current_context().params.get("strict"))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or (strict and problems):
+        raise Failure(f"{problems[0].source.file}: {len(errors)} error(s), {len(problems) - len(errors)} "
+                      "warning(s); nothing was written"
+                      + (" (--strict: warnings count as errors)" if not errors else ""), EXIT_INVALID)
     return templates
 
 
@@ -285,7 +361,7 @@ def pack(role: str, current: int, target: int, person: str, manager: str | None,
 
 
 @main.command()
-@click.option("--people", "people", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--people", "people", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="CSV with the header person,role,current_level,target_level,manager.")
 @framework_option
 @root_option
@@ -313,11 +389,38 @@ def packs(people: Path, framework_dir: Path, root: str | None, out_dir: Path, te
         click.echo(str(problem), err=True)
     if errors and not keep_going:
         raise Failure(f"{len(errors)} bad row(s) in {people}; nothing was written "
-                      "(fix them, or pass --keep-going to build the good rows)", EXIT_USAGE)
+                      "(fix them, or pass --keep-going to build the good rows)", EXIT_INVALID)
     if packs_:
         _write_packs(framework_dir, fw, packs_, out_dir, templates_dir, jobs or os.cpu_count() or 1, as_zip)
     if errors:
-        raise Failure(f"{len(errors)} bad row(s) skipped; {len(packs_)} pack(s) built", EXIT_USAGE)
+        raise Failure(f"{len(errors)} bad row(s) skipped; {len(packs_)} pack(s) built", EXIT_INVALID)
+
+
+@main.command(name="init-templates")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty (files of the same name are "
+                                            "replaced, others are kept).")
+@_friendly
+def init_templates(folder: Path, force: bool) -> None:
+    """Copy the shipped templates into FOLDER to restyle them: theme.yaml, the Word
+    template, the text templates (*.j2) and the fonts with their licence. Then pass
+    --templates FOLDER to build, pack and packs."""
+    import shutil
+
+    from cfexport.theme import THEME_FILE, shipped_templates
+
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise Failure(f"error: {folder} is not empty; choose a new folder, or pass --force to copy the shipped "
+                      "templates into it (replacing files of the same name)", EXIT_USAGE)
+    source = shipped_templates()
+    files = sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.relative_to(source).parts
+                   and p.suffix not in (".py", ".pyc"))
+    for path in files:
+        target = folder / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    click.echo(f"wrote {len(files)} file(s) to {folder}; restyle them (start with {folder / THEME_FILE} and "
+               f"{folder / 'role-description.docx'}), then run: cfexport build --templates {folder}")
 
 
 def _progress(length: int, label: str):

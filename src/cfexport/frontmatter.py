@@ -4,6 +4,9 @@ Safe means: no tags that build objects, no anchors or aliases (front matter neve
 them, and they are the way to a "billion laughs"), a size bound, duplicate keys refused,
 and every scalar kept as the text the author wrote, so `NO`, `08` or `1.10` stay
 themselves. Typed fields (`nav_order`, `has_children`) are converted explicitly after.
+
+The same loader reads the theme (`theme.yaml`), with the same limits: `compose` gives its
+node tree, with lines, for the theme's own checks.
 """
 
 from __future__ import annotations
@@ -12,18 +15,22 @@ from dataclasses import dataclass
 
 import yaml
 from yaml.events import AliasEvent
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, Node
 
-MAX_FRONT_MATTER = 64 * 1024  # bytes of YAML; real front matter is a few hundred
+MAX_YAML = 64 * 1024  # bytes of YAML; real front matter is a few hundred, the shipped theme a few thousand
+MAX_FRONT_MATTER = MAX_YAML
 
 
-class FrontMatterError(Exception):
-    """Carries the 1-based line within the page and a message saying what to fix."""
+class YamlError(Exception):
+    """Carries the 1-based line of the file (0: the file as a whole) and a message saying what to fix."""
 
     def __init__(self, line: int, message: str):
         super().__init__(message)
         self.line = line
         self.message = message
+
+
+FrontMatterError = YamlError  # the name the page reader knows it by
 
 
 @dataclass(frozen=True)
@@ -36,30 +43,74 @@ class Page:
 
 
 class _StringLoader(yaml.BaseLoader):
-    """Lines it reports are page lines (the YAML starts on line 2).
+    """YAML with every scalar a string (no YAML 1.1 retyping), no aliases, no duplicate keys.
 
-    YAML with every scalar a string (no YAML 1.1 retyping), no aliases, no duplicate keys."""
+    Lines it reports are lines of the file: the YAML text starts on `first_line`."""
+
+    first_line = 1
+    what = "YAML"
+
+    def _line(self, mark) -> int:
+        return mark.line + self.first_line
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(AliasEvent):
             event = self.peek_event()
-            raise FrontMatterError(
-                event.start_mark.line + 2, "YAML anchors and aliases (*name) are not allowed in front matter"
-            )
+            raise YamlError(self._line(event.start_mark),
+                            f"YAML anchors and aliases (*name) are not allowed in {self.what}")
         return super().compose_node(parent, index)
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        if isinstance(node, MappingNode):
-            seen: dict[str, int] = {}
-            for key_node, _ in node.value:
-                key = str(key_node.value)
-                if key in seen:
-                    raise FrontMatterError(
-                        key_node.start_mark.line + 2,
-                        f"duplicate key '{key}' (first on line {seen[key]}); keep one",
-                    )
-                seen[key] = key_node.start_mark.line + 2
-        return super().construct_mapping(node, deep=deep)
+    def compose_mapping_node(self, anchor):  # type: ignore[override]
+        node = super().compose_mapping_node(anchor)
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            key = str(key_node.value)
+            line = self._line(key_node.start_mark)
+            if key in seen:
+                raise YamlError(line, f"duplicate key '{key}' (first on line {seen[key]}); keep one")
+            seen[key] = line
+        return node
+
+
+def _loader(text: str, first_line: int, what: str) -> _StringLoader:
+    if len(text.encode("utf-8")) > MAX_YAML:
+        raise YamlError(first_line - 1, f"{what} is larger than {MAX_YAML // 1024} KiB; shorten it")
+    loader = _StringLoader(text)
+    loader.first_line, loader.what = first_line, what
+    return loader
+
+
+def _problem(exc: yaml.YAMLError, first_line: int, what: str) -> YamlError:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + first_line if mark is not None else first_line
+    problem = getattr(exc, "problem", None) or str(exc)
+    context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and cmark is not None and cmark.line + first_line != line:
+        problem += f" ({context} started on line {cmark.line + first_line})"
+    return YamlError(line, f"{what} is not valid YAML: {problem}")
+
+
+def compose(text: str, first_line: int = 1, what: str = "YAML") -> Node | None:
+    """The node tree of safe YAML (scalars are strings; each node knows its line), or None
+    when the text holds no document. Raises YamlError naming the line of the file."""
+    loader = _loader(text, first_line, what)
+    try:
+        return loader.get_single_node()
+    except yaml.YAMLError as exc:
+        raise _problem(exc, first_line, what) from None
+    finally:
+        loader.dispose()
+
+
+def load(text: str, first_line: int = 1, what: str = "YAML"):
+    """Safe YAML as plain values: strings, lists and dicts (None for no document)."""
+    loader = _loader(text, first_line, what)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise _problem(exc, first_line, what) from None
+    finally:
+        loader.dispose()
 
 
 def split(text: str) -> Page:
@@ -72,19 +123,7 @@ def split(text: str) -> Page:
             break
     else:
         raise FrontMatterError(1, "front matter starts with '---' but has no closing '---' line")
-    yaml_text = "\n".join(lines[1:end])
-    if len(yaml_text.encode("utf-8")) > MAX_FRONT_MATTER:
-        raise FrontMatterError(1, f"front matter is larger than {MAX_FRONT_MATTER // 1024} KiB; shorten it")
-    try:
-        meta = yaml.load(yaml_text, Loader=_StringLoader)  # noqa: S506 - BaseLoader subclass: strings only
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 2
-        problem = getattr(exc, "problem", None) or str(exc)
-        context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and cmark is not None and cmark.line + 2 != line:
-            problem += f" ({context} started on line {cmark.line + 2})"
-        raise FrontMatterError(line, f"front matter is not valid YAML: {problem}") from None
+    meta = load("\n".join(lines[1:end]), first_line=2, what="front matter")  # the YAML starts on line 2
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

@@ -213,6 +213,7 @@ class Problem:
     severity: str  # "error" | "warning"
     source: Source
     message: str
+    code: str | None = None  # the kind of problem, for `--allow` (e.g. "todo": a TODO cell); None: no kind
 
     def __str__(self) -> str:
         return f"{self.source}: {self.severity}: {self.message}"

@@ -607,7 +607,8 @@ class _Reader:
                       f"under '## Craft - {area.specialism}'")
         todo = len(statements_text) == 1 and statements_text[0].strip().lower() == _TODO
         if todo:
-            self.warn(src, f"'{area_title}' is TODO: not yet defined at this level")
+            self.problems.append(Problem("warning", src, f"'{area_title}' is TODO: not yet defined at this level",
+                                         "todo"))
             statements: tuple[Statement, ...] = ()
         else:
             if not statements_text:
