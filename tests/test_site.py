@@ -264,3 +264,34 @@ def test_markdown_extension_pages_and_config_markdown_ext(tmp_path):
     config = site / "_config.yml"
     config.write_text(config.read_text("utf-8") + "\nmarkdown_ext: md\n", "utf-8")
     assert read_framework(site).framework.crafts[0].level(6) is None  # `.markdown` no longer a page
+
+
+def test_validate_verbose_names_the_pages_not_read_and_why(site):
+    quiet = CliRunner().invoke(main, ["validate", "--framework", str(site)])
+    assert quiet.exit_code == 0, quiet.output
+    assert "level5-draft.md" not in quiet.output  # information only, not a warning
+    loud = CliRunner().invoke(main, ["validate", "--framework", str(site), "--verbose"])
+    assert loud.exit_code == 0, loud.output
+    assert f"{site / 'careers/engineering/level5-draft.md'}:6: info: published: false" in loud.output
+    assert f"{site / 'careers/engineering/NOTES.md'}:1: info: no front matter" in loud.output
+
+
+def test_a_craft_that_stops_being_readable_is_never_dropped_silently(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    design = site / "careers" / "design"  # a second craft, so that the framework stands without the first
+    shutil.copytree(site / "careers" / "engineering", design)
+    for page in [p for p in design.iterdir() if p.suffix in (".md", ".markdown")]:
+        page.write_text(page.read_text("utf-8").replace("ML and Data Engineering Craft", "Design Craft")
+                        .replace("careers/engineering", "careers/design"), "utf-8")
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, ["build", "--framework", str(site), "--out", str(out), "--jobs", "1"])
+    assert first.exit_code == 0, first.output
+    # the craft folder moves out of the site and comes back as a symlink Jekyll would not follow
+    design.rename(tmp_path / "design")
+    design.symlink_to(tmp_path / "design", target_is_directory=True)
+    second = CliRunner().invoke(main, ["build", "--framework", str(site), "--out", str(out), "--jobs", "1"])
+    assert "careers/design: warning: a symlink to" in second.output
+    assert "the craft 'Design Craft', which is not in the framework now" in second.output
+    strict = CliRunner().invoke(main, ["build", "--framework", str(site), "--out", str(out), "--strict"])
+    assert strict.exit_code == 1
+    assert (out / "role-descriptions").is_dir()  # --strict replaced nothing

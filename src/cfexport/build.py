@@ -120,11 +120,27 @@ def build(framework: Framework, out: Path, exporters: list, templates: Path, whe
             stage.write(item.path, data)
             entries.append(manifest_entry(item, data, when))
             problems.extend(probs)
+        problems += _dropped_crafts(stage.out, framework, {e.name for e in exporters})
         if strict and problems:
             raise StrictWarnings(_unique(problems))
         entries += _carry_over(stage.out, stage, {e.name for e in exporters}, {e["path"] for e in entries})
         stage.write(MANIFEST, manifest_bytes(framework, entries))
     return entries, _unique(problems)
+
+
+def _dropped_crafts(out: Path, framework: Framework, ran: set[str]) -> list[Problem]:
+    """A craft the previous build made documents for and this one does not is never dropped
+    silently: a page that stopped being readable (a symlink now outside the site, a broken
+    `parent`) would otherwise just delete its documents."""
+    now = {c.title for c in framework.crafts}
+    gone: dict[str, int] = {}
+    for entry in previous_files(out):
+        craft = entry.get("craft")
+        if isinstance(craft, str) and craft not in now and entry.get("exporter") in ran:
+            gone[craft] = gone.get(craft, 0) + 1
+    return [Problem("warning", framework.source, f"the previous build had {n} document(s) for the craft "
+                    f"'{craft}', which is not in the framework now: they are removed (if it should be there, "
+                    "see the problems reported for its pages)") for craft, n in sorted(gone.items())]
 
 
 def _carry_over(out: Path, stage: StagedOutput, ran: set[str], written: set[str]) -> list[dict]:
