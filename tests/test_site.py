@@ -295,3 +295,15 @@ def test_a_craft_that_stops_being_readable_is_never_dropped_silently(tmp_path):
     strict = CliRunner().invoke(main, ["build", "--framework", str(site), "--out", str(out), "--strict"])
     assert strict.exit_code == 1
     assert (out / "role-descriptions").is_dir()  # --strict replaced nothing
+
+
+@pytest.mark.parametrize("config, line, words", [
+    ("title: a\ntitle: b\n", 2, "duplicate key 'title' (first on line 1)"),
+    ("base: &b {x: 1}\nother: *b\n", 2, "anchors and aliases"),
+    ("baseurl: [unclosed\n", 2, "_config.yml is not valid YAML"),
+])
+def test_a_bad_config_is_an_error_naming_its_line(tmp_path, config, line, words):
+    site = make_site(tmp_path, symlinks=False)
+    (site / "_config.yml").write_text(config, "utf-8")
+    errors = [p for p in read_framework(site).errors if p.source.file == "_config.yml"]
+    assert [(e.source.line, words in e.message) for e in errors] == [(line, True)], errors

@@ -198,19 +198,20 @@ def _load_config(root: Path, problems: list[Problem]) -> SiteConfig:
     if not path.is_file():
         return SiteConfig()
     try:
-        text = normalise(decode(path.read_bytes()))
-        # One loader and one set of limits for all of the site's YAML: the config is read as a
-        # front-matter block (lines shift by the one `---` added before it).
-        meta = frontmatter.split("---\n" + text.rstrip("\n") + "\n---\n").meta or {}
+        meta = frontmatter.load(normalise(decode(path.read_bytes())), 1, "_config.yml")
     except DecodeError as exc:
         problems.append(Problem("error", Source(CONFIG, exc.line), exc.message))
         return SiteConfig(file=CONFIG)
-    except frontmatter.FrontMatterError as exc:
-        message = exc.message.replace("front matter", "_config.yml")
-        problems.append(Problem("error", Source(CONFIG, max(exc.line - 1, 1)), message))
+    except frontmatter.YamlError as exc:
+        problems.append(Problem("error", Source(CONFIG, exc.line), exc.message))
         return SiteConfig(file=CONFIG)
     except OSError as exc:
         problems.append(Problem("error", Source(CONFIG, 1), f"cannot read the file: {exc.strerror or exc}"))
+        return SiteConfig(file=CONFIG)
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        problems.append(Problem("error", Source(CONFIG, 1), "_config.yml must be a set of 'key: value' lines"))
         return SiteConfig(file=CONFIG)
     return SiteConfig(meta, CONFIG)
 
