@@ -485,3 +485,20 @@ def test_a_role_id_with_a_level_must_agree_with_from(tmp_path, shipped):
 
     help_text = " ".join(cli("pack", "--help").output.split())
     assert "mlengineer/ml-engineer" in help_text and "mlengineer/ml-engineer/5" in help_text
+
+
+def test_leftovers_of_a_killed_round_in_a_kept_folder_are_tidied(tmp_path):
+    """A kill between moving an old file aside and moving the new one in leaves `.cfexport-old-NAME`: the next
+    round of that pack puts things right and leaves nothing of ours behind."""
+    out = tmp_path / "out"
+    folder = out / "packs" / JO
+    result = _round(tmp_path, "round1.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    (folder / "promotion-case.docx").rename(folder / ".cfexport-old-promotion-case.docx")
+    (folder / ".cfexport-new-self-assessment.xlsx").write_bytes(b"half written")
+    (folder / "notes.txt").write_text("mine", "utf-8")
+    result = _round(tmp_path, "round2.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["level-cards.pdf", "notes.txt", "pack.json",
+                                                        "promotion-case.docx", "self-assessment.xlsx"]
+    assert "Bob" in docx_text(folder / "promotion-case.docx")
