@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import subprocess
 import zipfile
 from pathlib import Path
@@ -11,6 +13,7 @@ from click.testing import CliRunner
 from conftest import FRAMEWORK, ROOT, need_tool
 from readback import docx_text, pdf_text, squash, xlsx_cells
 
+from cfexport import __version__
 from cfexport.cli import main
 from cfexport.model import Role
 
@@ -30,7 +33,7 @@ def ml_pack(tmp_path_factory):
                  "--manager", "Grace Hopper", "--framework", str(FRAMEWORK), "--out", str(out))
     assert result.exit_code == 0, result.output
     folder = out / "packs" / "ada-lovelace-mlengineer-ml-engineer-level-5-to-6"
-    assert sorted(p.name for p in folder.iterdir()) == ["level-cards.pdf", "promotion-case.docx",
+    assert sorted(p.name for p in folder.iterdir()) == ["level-cards.pdf", "pack.json", "promotion-case.docx",
                                                        "self-assessment.xlsx"]
     return folder
 
@@ -90,13 +93,14 @@ def test_a_round_from_the_example_csv_with_zip(tmp_path):
     result = cli("packs", "--people", str(EXAMPLE), "--framework", str(FRAMEWORK), "--out", str(out), "--zip",
                  "--jobs", "2")
     assert result.exit_code == 0, result.output
-    zips = sorted(p.name for p in (out / "packs").iterdir())
+    zips = sorted(p.name for p in (out / "packs").iterdir() if p.suffix == ".zip")
     assert zips == ["ada-lovelace-mlengineer-ml-engineer-level-5-to-6.zip",
                     "alan-turing-mlengineer-edge-ml-engineer-level-6-to-7.zip",
                     "katherine-johnson-mlengineer-ml-engineer-level-7-to-8.zip"]
     with zipfile.ZipFile(out / "packs" / zips[0]) as zf:
         assert sorted(zf.namelist()) == [f"{zips[0][:-4]}/{n}" for n in
-                                         ("level-cards.pdf", "promotion-case.docx", "self-assessment.xlsx")]
+                                         ("level-cards.pdf", "pack.json", "promotion-case.docx",
+                                          "self-assessment.xlsx")]
     assert "wrote 3 pack(s)" in result.output
 
 
@@ -111,7 +115,7 @@ def test_a_bad_row_is_named_by_line_and_nothing_is_written(tmp_path):
                              "Di,mlengineer/ml-engineer,6,6,", "Ed,mlengineer/ml-engineer,five,6,"])
     out = tmp_path / "out"
     result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out))
-    assert result.exit_code != 0
+    assert result.exit_code == 1  # the CSV's contents need fixing
     assert f"{people}:3: error: unknown role 'mlengineer/nope'; roles are: mlengineer/ml-engineer" in result.output
     assert f"{people}:4: error: target level 6 is not above the current level 6" in result.output
     assert f"{people}:5: error: current_level and target_level must be level numbers" in result.output
@@ -120,17 +124,18 @@ def test_a_bad_row_is_named_by_line_and_nothing_is_written(tmp_path):
     assert not out.exists()
     result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out),
                  "--keep-going", "--jobs", "1")
-    assert result.exit_code != 0 and "3 bad row(s) skipped; 1 pack(s) built" in result.output
-    assert [p.name for p in (out / "packs").iterdir()] == ["ann-mlengineer-ml-engineer-level-5-to-6"]
+    assert result.exit_code == 1 and "3 bad row(s) skipped; 1 pack(s) built" in result.output
+    assert sorted(p.name for p in (out / "packs").iterdir()) == ["ann-mlengineer-ml-engineer-level-5-to-6",
+                                                                 "round.csv", "round.xlsx"]
 
 
 def test_person_names_are_safe_folders_and_namesakes_never_share_one(tmp_path):
-    people = _csv(tmp_path, ["../../etc,mlengineer/ml-engineer,5,6,", "Jo Smith,mlengineer/ml-engineer,5,6,",
-                             "Jo Smith,mlengineer/ml-engineer,5,6,", "=cmd|' /C calc'!A0,mlengineer/ml-engineer,5,6,"])
+    people = _csv(tmp_path, ["../../etc,mlengineer/ml-engineer,5,6,", "Jo Smith,mlengineer/ml-engineer,5,6,Ann",
+                             "Jo Smith,mlengineer/ml-engineer,5,6,Bob", "=cmd|' /C calc'!A0,mlengineer/ml-engineer,5,6,"])
     out = tmp_path / "out"
     result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out), "--jobs", "1")
     assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in (out / "packs").iterdir())
+    names = sorted(p.name for p in (out / "packs").iterdir() if p.is_dir())
     assert names == ["cmd-c-calc-a0-mlengineer-ml-engineer-level-5-to-6", "etc-mlengineer-ml-engineer-level-5-to-6",
                      "jo-smith-mlengineer-ml-engineer-level-5-to-6", "jo-smith-mlengineer-ml-engineer-level-5-to-6-2"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "round.csv"]
@@ -180,3 +185,320 @@ def test_control_characters_in_a_csv_are_dropped_with_a_warning_naming_the_line(
     assert result.exit_code == 0, result.output
     assert f"{people}:2: warning: removed character(s)" in result.output
     assert "Ann Lee" in docx_text(out / "packs" / "ann-lee-mlengineer-ml-engineer-level-5-to-6" / "promotion-case.docx")
+
+
+# --- a pack folder is one pack: person, role move and manager ----------------------------------------------------
+
+JO = "jo-smith-mlengineer-ml-engineer-level-5-to-6"
+
+
+def _round(tmp_path: Path, name: str, rows: list[str], out: Path, *extra: str):
+    people = tmp_path / name
+    people.write_text("person,role,current_level,target_level,manager\n" + "\n".join(rows) + "\n", "utf-8")
+    return cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out), "--jobs", "1",
+               *extra)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_namesakes_keep_their_own_folders_across_rounds_and_added_files_stay(tmp_path):
+    out = tmp_path / "out"
+    packs = out / "packs"
+    result = _round(tmp_path, "round1.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Ann",
+                                             "Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    assert "Ann" in docx_text(packs / JO / "promotion-case.docx")
+    assert "Bob" in docx_text(packs / f"{JO}-2" / "promotion-case.docx")
+    for folder in (JO, f"{JO}-2"):
+        (packs / folder / "notes.txt").write_text("my notes on this case", "utf-8")
+    anns = _tree(packs / JO)
+
+    result = _round(tmp_path, "round2.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    assert _tree(packs / JO) == anns  # Ann's Jo's pack, and the file added to it, as they were
+    bobs = packs / f"{JO}-2"  # Bob's Jo keeps the folder of round 1
+    assert "Bob" in docx_text(bobs / "promotion-case.docx") and "Ann" not in docx_text(bobs / "promotion-case.docx")
+    assert (bobs / "notes.txt").read_text("utf-8") == "my notes on this case"
+    record = json.loads((bobs / "pack.json").read_text("utf-8"))
+    assert {k: record[k] for k in ("person", "manager", "role", "current", "target")} == {
+        "person": "Jo Smith", "manager": "Bob", "role": "mlengineer/ml-engineer", "current": 5, "target": 6}
+    assert record["cfexport"] == __version__
+    assert sorted(record["files"]) == ["level-cards.pdf", "promotion-case.docx", "self-assessment.xlsx"]
+    assert sorted(p.name for p in bobs.iterdir()) == ["level-cards.pdf", "notes.txt", "pack.json",
+                                                      "promotion-case.docx", "self-assessment.xlsx"]
+
+    result = _round(tmp_path, "round3.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Cy",
+                                             "Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    assert "Cy" in docx_text(packs / f"{JO}-3" / "promotion-case.docx")  # a new namesake takes a new folder
+    assert "Bob" in docx_text(bobs / "promotion-case.docx") and (bobs / "notes.txt").exists()
+    assert _tree(packs / JO) == anns
+
+
+def test_a_folder_without_a_pack_record_is_not_replaced(tmp_path):
+    """A folder of the packs' name that cfexport did not record (a user's, or an older cfexport's) is left alone."""
+    out = tmp_path / "out"
+    theirs = out / "packs" / JO
+    theirs.mkdir(parents=True)
+    (theirs / "promotion-case.docx").write_bytes(b"someone else's case")
+    result = _round(tmp_path, "round.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    assert _tree(theirs) == {"promotion-case.docx": b"someone else's case"}
+    assert "Bob" in docx_text(out / "packs" / f"{JO}-2" / "promotion-case.docx")
+
+
+def test_namesakes_zips_are_never_replaced_by_another_pack(tmp_path):
+    out = tmp_path / "out"
+    packs = out / "packs"
+    result = _round(tmp_path, "round1.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Ann",
+                                             "Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out, "--zip")
+    assert result.exit_code == 0, result.output
+    anns = (packs / f"{JO}.zip").read_bytes()
+    result = _round(tmp_path, "round2.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out, "--zip")
+    assert result.exit_code == 0, result.output
+    assert (packs / f"{JO}.zip").read_bytes() == anns
+    with zipfile.ZipFile(packs / f"{JO}-2.zip") as zf:
+        assert sorted(zf.namelist()) == [f"{JO}-2/{n}" for n in ("level-cards.pdf", "pack.json",
+                                                                 "promotion-case.docx", "self-assessment.xlsx")]
+        record = json.loads(zf.read(f"{JO}-2/pack.json"))
+        assert (record["person"], record["manager"]) == ("Jo Smith", "Bob")
+        zf.extract(f"{JO}-2/promotion-case.docx", tmp_path / "x")
+    assert "Bob" in docx_text(tmp_path / "x" / f"{JO}-2" / "promotion-case.docx")
+
+
+def test_a_failed_round_leaves_the_packs_and_added_files_as_they_were(tmp_path, monkeypatch):
+    """Per-file replacement inside a kept folder is part of the round's all or nothing."""
+    out = tmp_path / "out"
+    packs = out / "packs"
+    result = _round(tmp_path, "round1.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    (packs / JO / "notes.txt").write_text("mine", "utf-8")
+    before = _tree(packs)
+
+    import cfexport.output
+
+    def fail(self):
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(cfexport.output.StagedOutput, "commit", fail)  # the new folder cannot be moved in
+    result = _round(tmp_path, "round2.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob",
+                                             "Ann Lee,mlengineer/ml-engineer,5,6,"], out)
+    assert result.exit_code == 3, result.output
+    assert _tree(packs) == before
+    assert [p.name for p in out.iterdir()] == ["packs"]  # no staging or lock left beside it
+
+
+def test_a_render_failure_leaves_the_packs_as_they_were(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    packs = out / "packs"
+    result = _round(tmp_path, "round1.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    before = _tree(packs)
+
+    import cfexport.packs
+    real = cfexport.packs.render_pack
+
+    def render(framework, pack, context):
+        if pack.request.person == "Ann Lee":
+            raise OSError(28, "No space left on device")
+        return real(framework, pack, context)
+
+    monkeypatch.setattr(cfexport.packs, "render_pack", render)
+    result = _round(tmp_path, "round2.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob",
+                                             "Ann Lee,mlengineer/ml-engineer,5,6,"], out)
+    assert result.exit_code == 3, result.output
+    assert _tree(packs) == before
+
+
+def test_exact_duplicate_rows_are_an_error_naming_both_lines(tmp_path):
+    people = _csv(tmp_path, ["Ann Lee,mlengineer/ml-engineer,5,6,Bo", "Jo Smith,mlengineer/ml-engineer,6,7,Bo",
+                             "Cy,mlengineer/ml-engineer,5,6,", "Jo Smith,mlengineer/ml-engineer,6,7,Bo",
+                             "Ann Lee,ml-engineer,5,6,Bo"])
+    out = tmp_path / "out"
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert f"{people}:5: error: same person, role and levels as line 3; remove one" in result.output
+    assert f"{people}:6: error: same person, role and levels as line 2; remove one" in result.output
+    assert not out.exists()
+
+
+# --- CSVs as spreadsheets save them ------------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "csv"
+ROUND = [("Zoë Brontë", "mlengineer/ml-engineer", 5, 6, "Grace Hopper"),
+         ("Alan Turing", "mlengineer/edge-ml-engineer", 6, 7, "Hopper, Grace"),
+         ("Katherine Johnson", "mlengineer/ml-engineer", 7, 8, None)]
+
+
+@pytest.mark.parametrize("name", ["libreoffice-semicolon.csv", "libreoffice-utf16-tab.txt",
+                                  "excel-utf8-bom-trailing-columns.csv", "excel-unicode-text.txt",
+                                  "excel-semicolon-trailing-columns.csv"])
+def test_round_csvs_as_spreadsheets_save_them(name):
+    from cfexport.packs import read_people
+
+    requests, errors = read_people(FIXTURES / name)
+    assert errors == []
+    expected = [r if "semicolon-trailing" not in name or r[0] != "Zoë Brontë" else ("Zoe Bronte", *r[1:])
+                for r in ROUND]
+    assert [(r.person, r.track, r.current, r.target, r.manager) for r in requests] == expected
+    assert [r.source.line for r in requests] == [2, 3, 4]
+
+
+def test_a_header_that_is_still_wrong_says_what_was_found_and_what_is_expected(tmp_path):
+    people = tmp_path / "round.csv"
+    people.write_bytes(b"name;role;from;to;manager\r\nAnn;mlengineer/ml-engineer;5;6;\r\n")
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert f"{people}:1: error:" in result.output
+    assert "name;role;from;to;manager" in result.output  # what was found
+    assert "person,role,current_level,target_level,manager" in result.output  # what is expected
+
+
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path):
+    people = tmp_path / "round.csv"
+    people.write_bytes("person\trole\tcurrent_level\ttarget_level\tmanager\r\n".encode("utf-16-le"))
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert f"{people}:1: error:" in result.output and "UTF-16" in result.output
+
+
+def test_a_header_only_csv_is_an_error(tmp_path):
+    people = _csv(tmp_path, [])
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert f"error: no people in {people}" in result.output
+
+
+def test_a_missing_csv_is_a_usage_error(tmp_path):
+    people = tmp_path / "round.csv"
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert str(people) in result.output and "does not exist" in result.output
+    assert "bad row" not in result.output
+
+
+def test_an_oversized_csv_is_refused_before_it_is_read(tmp_path):
+    people = tmp_path / "round.csv"
+    with people.open("wb") as f:
+        f.write(b"person,role,current_level,target_level,manager\n")
+        f.write(b"a" * (11 * 1024 * 1024) + b",mlengineer/ml-engineer,5,6,\n")
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert f"{people}:1: error:" in result.output and "10 MiB" in result.output
+
+
+def test_too_many_rows_is_an_error_naming_the_limit(tmp_path):
+    people = _csv(tmp_path, [f"P{i},mlengineer/ml-engineer,5,6," for i in range(10_001)])
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert f"{people}:10002: error:" in result.output and "10,000" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+# --- the round's index -------------------------------------------------------------------------------------------
+
+def test_the_round_index_lists_every_pack_safely_and_reproducibly(tmp_path, shipped):
+    import csv as csv_
+    import openpyxl
+
+    rows = ["=HYPERLINK(\"http://x\";\"y\"),mlengineer/ml-engineer,5,6,@Ann", "Zoë Brontë,ml-engineer,6,7,+44 20",
+            "Cy,mlengineer/edge-ml-engineer,7,8,"]
+    people = _csv(tmp_path, rows)
+    written = []
+    for run in ("a", "b"):
+        result = CliRunner().invoke(main, ["packs", "--people", str(people), "--framework", str(FRAMEWORK),
+                                           "--out", str(tmp_path / run), "--jobs", "1"],
+                                    env={"SOURCE_DATE_EPOCH": "1700000000"})
+        assert result.exit_code == 0, result.output
+        written.append(tmp_path / run / "packs")
+    a, b = written
+    for name in ("round.csv", "round.xlsx"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+    given = list(csv_.reader(io.StringIO(people.read_text("utf-8"))))[1:]  # the input, as csv reads it
+    titles = {"mlengineer/ml-engineer": "ML Engineer", "mlengineer/edge-ml-engineer": "Edge ML Engineer"}
+    tracks = ["mlengineer/ml-engineer", "mlengineer/ml-engineer", "mlengineer/edge-ml-engineer"]
+
+    raw = (a / "round.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # opens in Excel with its accents
+    table = list(csv_.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table[0] == ["person", "manager", "role", "role_title", "current_level", "target_level", "pack"]
+    for row, (person, _, cur, tgt, manager), track in zip(table[1:], given, tracks, strict=True):
+        quoted = [("'" + v if v[:1] in ("=", "+", "-", "@") else v) for v in (person, manager)]
+        assert row[:2] == quoted
+        assert row[2:6] == [track, titles[track], cur, tgt]
+        assert (a / row[6]).is_dir() and (a / row[6] / "pack.json").is_file()
+
+    ws = openpyxl.load_workbook(str(a / "round.xlsx")).worksheets[0]
+    values = [[c.value for c in r] for r in ws.iter_rows()]
+    assert values[0] == ["person", "manager", "role", "role title", "current level", "target level", "pack"]
+    for cells, xrow, (person, _, cur, tgt, manager), track, crow in zip(
+            ws.iter_rows(min_row=2), values[1:], given, tracks, table[1:], strict=True):
+        assert xrow[:6] == [person, manager or None, track, titles[track], int(cur), int(tgt)]
+        assert xrow[6] == crow[6]
+        assert cells[0].data_type == "s" and (cells[1].value is None or cells[1].data_type == "s")
+
+
+def test_the_round_index_names_the_zips(tmp_path):
+    out = tmp_path / "out"
+    result = cli("packs", "--people", str(EXAMPLE), "--framework", str(FRAMEWORK), "--out", str(out), "--zip",
+                 "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    import csv as csv_
+    table = list(csv_.reader(io.StringIO((out / "packs" / "round.csv").read_text("utf-8-sig"))))
+    people = [r[0] for r in list(csv_.reader(io.StringIO(EXAMPLE.read_text("utf-8"))))[1:]]
+    assert [r[0] for r in table[1:]] == people
+    assert all(r[6].endswith(".zip") and (out / "packs" / r[6]).is_file() for r in table[1:])
+
+
+def test_a_round_index_cfexport_did_not_write_is_not_replaced(tmp_path):
+    out = tmp_path / "out"
+    (out / "packs").mkdir(parents=True)
+    (out / "packs" / "round.csv").write_text("my own list\n", "utf-8")
+    result = _round(tmp_path, "people.csv", ["Ann Lee,mlengineer/ml-engineer,5,6,"], out)
+    assert result.exit_code == 3, result.output
+    assert "round.csv" in result.output
+    assert (out / "packs" / "round.csv").read_text("utf-8") == "my own list\n"
+
+
+# --- role ids with a level ---------------------------------------------------------------------------------------
+
+def test_a_role_id_with_a_level_must_agree_with_from(tmp_path, shipped):
+    result = cli("pack", "--role", "mlengineer/ml-engineer/7", "--from", "5", "--to", "6", "--person", "x",
+                 "--framework", str(FRAMEWORK), "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert ("error: role id 'mlengineer/ml-engineer/7' names level 7 but --from is 5; pass the role without its "
+            "level (mlengineer/ml-engineer) or make them agree") in result.output
+    assert list(tmp_path.iterdir()) == []
+
+    from cfexport.packs import resolve
+    current, target = resolve(shipped, "mlengineer/ml-engineer/5", 5, 6)
+    assert (current.id, target.id) == ("mlengineer/ml-engineer/5", "mlengineer/ml-engineer/6")
+
+    people = _csv(tmp_path, ["Ann,mlengineer/ml-engineer/7,5,6,"])
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert f"{people}:2: error: role id 'mlengineer/ml-engineer/7' names level 7 but current_level is 5" \
+        in result.output
+
+    help_text = " ".join(cli("pack", "--help").output.split())
+    assert "mlengineer/ml-engineer" in help_text and "mlengineer/ml-engineer/5" in help_text
+
+
+def test_leftovers_of_a_killed_round_in_a_kept_folder_are_tidied(tmp_path):
+    """A kill between moving an old file aside and moving the new one in leaves `.cfexport-old-NAME`: the next
+    round of that pack puts things right and leaves nothing of ours behind."""
+    out = tmp_path / "out"
+    folder = out / "packs" / JO
+    result = _round(tmp_path, "round1.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    (folder / "promotion-case.docx").rename(folder / ".cfexport-old-promotion-case.docx")
+    (folder / ".cfexport-new-self-assessment.xlsx").write_bytes(b"half written")
+    (folder / "notes.txt").write_text("mine", "utf-8")
+    result = _round(tmp_path, "round2.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob"], out)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["level-cards.pdf", "notes.txt", "pack.json",
+                                                        "promotion-case.docx", "self-assessment.xlsx"]
+    assert "Bob" in docx_text(folder / "promotion-case.docx")

@@ -2,26 +2,41 @@
 promotion case (Word), a self-assessment (Excel) and both levels' cards (PDF).
 
 A round is a CSV of people; every row is checked before anything is written.
+
+A pack folder (or zip) is one pack: the person, their manager and the role move, recorded
+in the folder's `pack.json` with the files cfexport wrote there. Another pack never takes
+it (a namesake gets the next free suffix, the same one round after round), and a file the
+user added to a pack folder is never touched: only the files `pack.json` lists are replaced.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gc
 import io
+import json
+import os
+import re
+import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
+from cfexport import __version__
 from cfexport.exporters.base import Context
 from cfexport.model import Framework, Problem, Role, Source
-from cfexport.output import StagedOutput
+from cfexport.output import OutputError, StagedOutput
 from cfexport.slugs import safe_file_name, slugify
 from cfexport.text import DecodeError, clean, decode, normalise
 from cfexport.workers import imap
 
 CSV_HEADER = ["person", "role", "current_level", "target_level", "manager"]
+MAX_CSV_BYTES = 10 * 1024 * 1024  # a round is a list of people: far below this
+MAX_ROWS = 10_000
+PACK_RECORD = "pack.json"
+_MAX_RECORD = 64 * 1024
 
 
 class PackError(Exception):
@@ -40,12 +55,23 @@ class PackRequest:
 
 @dataclass(frozen=True, slots=True)
 class Pack:
-    """A checked request: the two roles and the folder it goes to."""
+    """A checked request: the two roles, and the folder it goes to (`stem`, or `stem-2`,
+    `stem-3`... when another pack has `stem`; chosen by `assign_folders` when writing)."""
 
     request: PackRequest
     current: Role
     target: Role
-    folder: str
+    stem: str
+    folder: str = ""
+
+    def record(self) -> dict:
+        """What makes this pack this pack (the start of its `pack.json`)."""
+        req = self.request
+        return {"person": req.person, "manager": req.manager, "role": self.current.track_id,
+                "current": req.current, "target": req.target}
+
+    def identity(self) -> tuple:
+        return _identity(self.record())
 
 
 def tracks(framework: Framework) -> dict[str, tuple]:
@@ -54,17 +80,27 @@ def tracks(framework: Framework) -> dict[str, tuple]:
 
 
 def resolve(framework: Framework, track: str, current: int, target: int,
-            known: dict[str, tuple] | None = None) -> tuple[Role, Role]:
+            known: dict[str, tuple] | None = None, current_label: str = "--from") -> tuple[Role, Role]:
     """The current and target roles, or a PackError naming the valid ids and levels.
-    `known` is `tracks(framework)` when the caller checks many requests."""
+    `track` is a role id without a level (`craft/specialism`), a specialism's own id if
+    unambiguous, or a role id with its level (`craft/specialism/5`) when that level is the
+    current one. `known` is `tracks(framework)` when the caller checks many requests;
+    `current_label` names the current level in messages (`--from`, `current_level`)."""
     known = known if known is not None else tracks(framework)
     key = track.strip().strip("/")
+    level = None
     if key not in known:  # a role id with its level, or a specialism's own id, if unambiguous
-        base = key.rsplit("/", 1)[0] if key.rsplit("/", 1)[-1].isdigit() else key
+        head, _, tail = key.rpartition("/")
+        base = key
+        if head and tail.isascii() and tail.isdigit():
+            base, level = head, int(tail)
         matches = [t for t in known if t == base or t.endswith("/" + slugify(base))]
         if len(matches) != 1:
             raise PackError(f"unknown role '{track}'; roles are: {', '.join(known)} (see `cfexport list`)")
         key = matches[0]
+    if level is not None and level != current:
+        raise PackError(f"role id '{track}' names level {level} but {current_label} is {current}; pass the role "
+                        f"without its level ({key}) or make them agree")
     craft, specialism = known[key]
     numbers = [lv.number for lv in craft.levels]
     for label, n in (("current", current), ("target", target)):
@@ -77,8 +113,9 @@ def resolve(framework: Framework, track: str, current: int, target: int,
 
 
 def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack], list[Problem]]:
-    """Check every request; returns the packs and one error per bad request (with its CSV line)."""
-    packs, errors, taken = [], [], set()
+    """Check every request; returns the packs and one error per bad request (with its CSV line).
+    Two rows for the same pack (person, manager, role and levels) are an error on the later one."""
+    packs, errors, seen = [], [], {}
     known = tracks(framework)
     for req in requests:
         where = req.source or Source("--role", 1)
@@ -86,54 +123,123 @@ def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack],
             errors.append(Problem("error", where, "person is empty"))
             continue
         try:
-            current, target = resolve(framework, req.track, req.current, req.target, known)
+            current, target = resolve(framework, req.track, req.current, req.target, known,
+                                      "current_level" if req.source else "--from")
         except PackError as exc:
             errors.append(Problem("error", where, str(exc)))
             continue
         stem = f"{safe_file_name(req.person, 60)}-{safe_file_name(current.track_id.replace('/', '-'))}" \
                f"-level-{req.current}-to-{req.target}"
-        folder, n = stem, 1
-        while folder.casefold() in taken:  # two people of one name: never one folder
-            n += 1
-            folder = f"{stem}-{n}"
-        taken.add(folder.casefold())
-        packs.append(Pack(req, current, target, folder))
+        pack = Pack(req, current, target, stem)
+        first = seen.setdefault(pack.identity(), where)
+        if first is not where:
+            errors.append(Problem("error", where, f"same person, role and levels as line {first.line}; remove one"))
+            continue
+        packs.append(pack)
     return packs, errors
 
 
 def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list[PackRequest], list[Problem]]:
     """The rows of a round's CSV, and one message per bad row naming its line. Characters no
-    document can hold are dropped from the cells, with a warning added to `problems`."""
+    document can hold are dropped from the cells, with a warning added to `problems`.
+
+    The file is what a spreadsheet saves: UTF-8 with or without a BOM, or UTF-16 with a BOM
+    (Excel's "Unicode Text"); separated by commas, semicolons (Excel where the list separator
+    is `;`) or tabs, as the header line shows; empty columns after the last one are ignored."""
+    file = str(path)
+
+    def error(line: int, message: str) -> tuple[list[PackRequest], list[Problem]]:
+        return [], [Problem("error", Source(file, line), message)]
+
     try:
-        text = decode(path.read_bytes())
-    except DecodeError as exc:
-        return [], [Problem("error", Source(str(path), exc.line), exc.message)]
+        with open(path, "rb") as f:
+            data = f.read(MAX_CSV_BYTES + 1)
     except OSError as exc:
-        return [], [Problem("error", Source(str(path), 1), f"cannot read the file: {exc.strerror or exc}")]
-    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n")))
-    header = next(reader, None)
-    if header is None or [h.strip().lower() for h in header] != CSV_HEADER:
-        return [], [Problem("error", Source(str(path), 1), f"the header must be exactly: {','.join(CSV_HEADER)}")]
+        return error(1, f"cannot read the file: {exc.strerror or exc}")
+    if len(data) > MAX_CSV_BYTES:
+        return error(1, f"the file is larger than {MAX_CSV_BYTES // 2**20} MiB; a round's CSV is one line per "
+                        "person (is this the right file?)")
+    try:
+        text = _decode_csv(data).replace("\r\n", "\n")
+    except DecodeError as exc:
+        return error(exc.line, exc.message)
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    try:
+        header = _trim(next(reader, None) or [])
+    except csv.Error as exc:
+        return error(1, f"cannot read the header as CSV: {exc}")
+    if [h.strip().lower() for h in header] != CSV_HEADER:
+        found = delimiter.join(header)
+        return error(1, f"the header must be: {','.join(CSV_HEADER)} (separated by commas, semicolons or tabs); "
+                        + (f"found: {found!r}" if found.strip() else "found an empty line"))
     requests, errors = [], []
     problems = problems if problems is not None else []
-    for row in reader:
+    rows = 0
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            errors.append(Problem("error", Source(file, reader.line_num), f"cannot read this line as CSV: {exc}"))
+            break
+        if row is None:
+            break
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
+        rows += 1
+        if rows > MAX_ROWS:
+            errors.append(Problem("error", Source(file, line), f"more than {MAX_ROWS:,} people in one round; "
+                                  "split the file into smaller rounds"))
+            return [], errors
+        row = _trim(row, len(CSV_HEADER))
         if len(row) != len(CSV_HEADER):
-            errors.append(Problem("error", Source(str(path), line), f"expected {len(CSV_HEADER)} columns "
+            errors.append(Problem("error", Source(file, line), f"expected {len(CSV_HEADER)} columns "
                                   f"({','.join(CSV_HEADER)}), found {len(row)}"))
             continue
-        person, track, cur, tgt, manager = (clean(normalise(c).strip(), Source(str(path), line), problems)
+        person, track, cur, tgt, manager = (clean(normalise(c).strip(), Source(file, line), problems)
                                             for c in row)
         try:
             current, target = int(cur), int(tgt)
         except ValueError:
-            errors.append(Problem("error", Source(str(path), line), "current_level and target_level must be "
+            errors.append(Problem("error", Source(file, line), "current_level and target_level must be "
                                   f"level numbers, not '{cur}' and '{tgt}'"))
             continue
-        requests.append(PackRequest(person, track, current, target, manager or None, Source(str(path), line)))
+        requests.append(PackRequest(person, track, current, target, manager or None, Source(file, line)))
     return requests, errors
+
+
+def _decode_csv(data: bytes) -> str:
+    """UTF-16 with a byte-order mark (Excel's "Unicode Text"), else strict UTF-8 (BOM or not)."""
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom) and not data.startswith(codecs.BOM_UTF32_LE):
+            body = data[len(bom):]
+            try:
+                return body.decode(encoding)
+            except UnicodeDecodeError as exc:
+                line = body[: exc.start].decode(encoding, "replace").count("\n") + 1
+                raise DecodeError(line, f"not valid UTF-16 (at byte position {exc.start + len(bom)}); re-save the "
+                                        "file as CSV UTF-8") from None
+    if b"\x00" in data[:4096]:
+        raise DecodeError(1, "the file looks like UTF-16 without a byte-order mark, or is not text; re-save it "
+                             "as CSV UTF-8")
+    return decode(data)
+
+
+def _delimiter(header_line: str) -> str:
+    """The separator the header line uses: comma, semicolon or tab."""
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _trim(row: list[str], keep: int = 0) -> list[str]:
+    """`row` without the empty cells a spreadsheet adds after the last column (`,,`)."""
+    row = list(row)
+    while len(row) > keep and not row[-1].strip():
+        row.pop()
+    return row
 
 
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
@@ -188,19 +294,229 @@ def render_packs(framework: Framework, packs: list[Pack], context: Context, jobs
 
 
 def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Context, jobs: int = 1,
-                as_zip: bool = False, progress: Callable[[int], None] | None = None) -> tuple[list[str], list[Problem]]:
-    """Render every pack into `out/packs/` (all or nothing); returns the paths written, relative to `out`."""
+                as_zip: bool = False, progress: Callable[[int], None] | None = None,
+                index: bool = False) -> tuple[list[str], list[Problem]]:
+    """Render every pack into `out/packs/` (all or nothing); returns the paths written, relative to `out`.
+    `index` also writes the round's index, `round.csv` and `round.xlsx`, beside the packs.
+
+    New folders and every zip go through StagedOutput; a folder an earlier round made for
+    the same pack is updated file by file (only the files its pack.json lists), and those
+    replacements are undone when anything of the round fails."""
+    from cfexport import round_index
+
+    packs_dir = Path(out) / "packs"
     written, problems = [], []
-    with StagedOutput(Path(out) / "packs", replace_unlisted=True) as stage:
-        for pack, files, probs in render_packs(framework, packs, context, jobs):
-            problems.extend(probs)
-            if as_zip:
-                stage.write(f"{pack.folder}.zip", zip_pack(files, pack.folder, context))
-                written.append(f"packs/{pack.folder}.zip")
-            else:
-                for name, data in files.items():
-                    stage.write(f"{pack.folder}/{name}", data)
-                written.append(f"packs/{pack.folder}/")
-            if progress:
-                progress(1)
+    updates = _FolderUpdates()
+    try:
+        with StagedOutput(packs_dir, replace_unlisted=True) as stage:  # holds the lock on out/packs
+            packs = assign_folders(packs, packs_dir)
+            if index:
+                round_index.check_replaceable(packs_dir)
+            for pack, files, probs in render_packs(framework, packs, context, jobs):
+                problems.extend(probs)
+                record = _record_bytes(pack, files)
+                if as_zip:
+                    stage.write(f"{pack.folder}.zip", zip_pack({**files, PACK_RECORD: record}, pack.folder, context))
+                    written.append(f"packs/{pack.folder}.zip")
+                else:
+                    folder = packs_dir / pack.folder
+                    if _is_real_dir(folder):  # this pack's own folder from an earlier round
+                        updates.stage(folder, {**files, PACK_RECORD: record})
+                    else:
+                        for name, data in {**files, PACK_RECORD: record}.items():
+                            stage.write(f"{pack.folder}/{name}", data)
+                    written.append(f"packs/{pack.folder}/")
+                if progress:
+                    progress(1)
+            if index:
+                for name, data in round_index.render(packs, as_zip, context).items():
+                    stage.write(name, data)
+            updates.apply()  # last before the commit: undone below if the commit fails
+    except BaseException:
+        updates.undo()
+        raise
+    finally:
+        updates.discard()
     return written, list(dict.fromkeys(problems))
+
+
+# --- which folder is whose ------------------------------------------------------------------------------------------
+
+def _norm(text: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFC", text or "").split()).casefold()
+
+
+def _identity(record: dict) -> tuple:
+    """Person, manager, role and levels; names compared as people read them (case and spacing aside)."""
+    return (_norm(record.get("person")), _norm(record.get("manager")), record.get("role"),
+            record.get("current"), record.get("target"))
+
+
+def _record_bytes(pack: Pack, files: dict[str, bytes]) -> bytes:
+    record = {**pack.record(), "cfexport": __version__, "files": sorted(files)}
+    return (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _parse_record(data: bytes | None) -> dict | None:
+    """A pack.json as cfexport writes it, or None (missing, damaged, not ours)."""
+    if data is None or len(data) > _MAX_RECORD:
+        return None
+    try:
+        record = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not (isinstance(record, dict) and isinstance(record.get("person"), str)
+            and isinstance(record.get("manager"), (str, type(None))) and isinstance(record.get("role"), str)
+            and type(record.get("current")) is int and type(record.get("target")) is int
+            and isinstance(record.get("files"), list) and all(isinstance(f, str) for f in record["files"])):
+        return None
+    return record
+
+
+def _is_real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def folder_record(folder: Path) -> dict | None:
+    """The pack.json of a pack folder (None when the folder is not a pack cfexport recorded)."""
+    if not _is_real_dir(folder):
+        return None
+    record_file = folder / PACK_RECORD
+    if record_file.is_symlink() or not record_file.is_file():
+        return None
+    try:
+        with open(record_file, "rb") as f:
+            return _parse_record(f.read(_MAX_RECORD + 1))
+    except OSError:
+        return None
+
+
+def zip_record(path: Path, folder: str) -> dict | None:
+    """The pack.json inside a pack zip (None when the zip is not a pack cfexport recorded)."""
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(f"{folder}/{PACK_RECORD}")
+            if info.file_size > _MAX_RECORD:
+                return None
+            return _parse_record(zf.read(info))
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError):
+        return None
+
+
+def _occupants(packs_dir: Path, name: str) -> list[dict | None]:
+    """The packs already at `name` (as a folder, a zip or both); None for anything cfexport did not record."""
+    found = []
+    if _exists(packs_dir / name):
+        found.append(folder_record(packs_dir / name))
+    if _exists(packs_dir / f"{name}.zip"):
+        found.append(zip_record(packs_dir / f"{name}.zip", name))
+    return found
+
+
+def assign_folders(packs: list[Pack], packs_dir: Path) -> list[Pack]:
+    """Each pack's folder name: the first of `stem`, `stem-2`, ... that is free or already
+    this pack's (same person, manager, role and levels, as its pack.json or zip says), in
+    this round and on disk. So a pack keeps its folder round after round, and never takes
+    another pack's, nor a folder or zip cfexport did not record."""
+    taken: set[str] = set()
+    assigned = []
+    for pack in packs:
+        n = 1
+        while True:
+            name = pack.stem if n == 1 else f"{pack.stem}-{n}"
+            if name.casefold() not in taken:
+                here = _occupants(packs_dir, name)
+                if all(r is not None and _identity(r) == pack.identity() for r in here):
+                    break
+            n += 1
+        taken.add(name.casefold())
+        assigned.append(replace(pack, folder=name))
+    return assigned
+
+
+# --- replacing files inside a kept folder ---------------------------------------------------------------------------
+
+_NEW, _OLD = ".cfexport-new-", ".cfexport-old-"
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+class _FolderUpdates:
+    """The files of kept pack folders, replaced one by one as part of the round's all or nothing.
+
+    `stage` writes the new files beside the old ones (`.cfexport-new-NAME`); `apply` moves
+    each old file cfexport wrote to `.cfexport-old-NAME` and the new one into its place;
+    `undo` reverses those renames; `discard` removes what is left over. Only names the
+    folder's pack.json lists (and pack.json) are moved; anything else in the folder is the
+    user's and stays as it is."""
+
+    def __init__(self) -> None:
+        self.moves: list[tuple[Path, Path]] = []  # (new file, its place), in order
+        self.retire: list[Path] = []  # files cfexport wrote before and does not write now
+        self.done: list[tuple[Path, Path]] = []  # renames made, to undo
+        self.temp: list[Path] = []  # files of ours to remove at the end
+
+    def stage(self, folder: Path, files: dict[str, bytes]) -> None:
+        _recover(folder)
+        previous = (folder_record(folder) or {}).get("files", [])
+        ours = {n for n in previous if _PLAIN_NAME.fullmatch(n)} | {PACK_RECORD}
+        for name, data in files.items():
+            place = folder / name
+            if name not in ours and _exists(place):
+                raise OutputError(f"{place} exists and was not written by cfexport; move it away")
+            new = folder / f"{_NEW}{name}"
+            self.temp.append(new)
+            new.write_bytes(data)
+            self.moves.append((new, place))
+        self.retire += [folder / n for n in sorted(ours - set(files)) if (folder / n).is_file()]
+
+    def apply(self) -> None:
+        try:
+            for new, place in self.moves:
+                if _exists(place):
+                    self._rename(place, place.with_name(_OLD + place.name))
+                self._rename(new, place)
+            for old in self.retire:
+                self._rename(old, old.with_name(_OLD + old.name))
+        except OSError:
+            self.undo()
+            raise
+
+    def _rename(self, src: Path, dst: Path) -> None:
+        os.replace(src, dst)
+        self.done.append((src, dst))
+        if dst.name.startswith(_OLD):
+            self.temp.append(dst)
+
+    def undo(self) -> None:
+        for src, dst in reversed(self.done):
+            try:
+                os.replace(dst, src)
+            except OSError:
+                pass
+        self.done = []
+
+    def discard(self) -> None:
+        """Remove the staged new files not used and, once committed, the old ones."""
+        for path in self.temp:
+            try:
+                if _exists(path) and path.name.startswith((_NEW, _OLD)):
+                    path.unlink()
+            except OSError:
+                pass
+        self.temp = []
+
+
+def _recover(folder: Path) -> None:
+    """Leftovers of a run that was killed while it replaced files in `folder`: an old file
+    whose new one never arrived goes back; other leftovers of ours are removed."""
+    for left in folder.glob(".cfexport-*"):
+        if left.name.startswith(_OLD) and not _exists(folder / left.name[len(_OLD):]):
+            os.replace(left, folder / left.name[len(_OLD):])
+        elif left.name.startswith((_NEW, _OLD)) and left.is_file():
+            left.unlink()
