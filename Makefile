@@ -22,14 +22,16 @@ pictures: $(STAMP)
 
 venv: $(STAMP)
 
+# setuptools warns on every editable install of a package whose data folder (templates/) sits
+# outside src/; that note is for setuptools' own developers, not for people running make.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	PYTHONWARNINGS='ignore:Editable installation' $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(TEST_STAMP)
 
 # `make clean` removes .venv and, in output/, what a build wrote there: the top-level files and
