@@ -94,7 +94,8 @@ def repository(framework_dir: Path) -> tuple[Path, str]:
     proc = _git(near, "rev-parse", "--show-toplevel", check=False)
     if proc.returncode != 0:
         raise RevisionError(f"error: {framework_dir} is not in a git repository, so revisions cannot be read; "
-                            "pass folders to --from and --to, or --framework a folder inside a repository")
+                            "pass folders to --from and --to, or --framework a folder inside a repository",
+                            usage=True)
     top = Path(proc.stdout.decode("utf-8", "surrogateescape").strip()).resolve()
     target = near.resolve() / framework_dir.absolute().relative_to(near)  # the part that exists, resolved
     try:
@@ -233,5 +234,8 @@ def read_version(spec: str | None, framework_dir: Path, root: str | None) -> Ver
         return read_folder(framework_dir, root)
     if Path(spec).is_dir():
         return read_folder(Path(spec), root)
-    repo, rel = repository(framework_dir)
+    try:
+        repo, rel = repository(framework_dir)
+    except RevisionError as exc:
+        raise RevisionError(f"error: '{spec}' is not a folder; " + exc.message.removeprefix("error: ")) from None
     return read_revision(repo, rel, spec, root)

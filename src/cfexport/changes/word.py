@@ -44,7 +44,7 @@ def render(framework: Framework, summary: str, old_label: str, new_label: str, s
                 for it in items:
                     _item(w, it)
     version = f"{old_label} → {new_label}"
-    w.fill_header_footer({"framework": framework.title, "craft": "", "role": "", "specialism": "", "level": "",
+    w.fill_header_footer({"framework": framework.title, "craft": "What changed", "role": "", "specialism": "", "level": "",
                           "title": "What changed", "version": version,
                           "date": context.build_time.date().isoformat(), "person": ""})
     w.properties(framework.source, title=f"What changed in the {framework.title}", subject=summary,
