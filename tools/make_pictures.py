@@ -82,6 +82,39 @@ def main() -> None:
              "promotion-case.png")
         save(trim(page(tmp / "competency-matrix.pdf", 1, 110, tmp / "xlsx")), "xlsx.png")
         save(page(out / "level-cards" / "ml-and-edge-ml-engineer-craft.pdf", 1, 90, tmp / "cards"), "pdf.png")
+        changes = changes_docx(tmp)
+        run("soffice", "--headless", f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "pdf",
+            "--outdir", tmp / "changes-pdf", changes)
+        save(page(tmp / "changes-pdf" / "changes.pdf", 1, 75, tmp / "changes"), "changes.png")
+
+
+def changes_docx(tmp: Path) -> Path:
+    """`cfexport changes --from v1 --to v2` in a throwaway repository: the shipped framework
+    committed as v1, then v2 with the edits the README's example describes."""
+    repo = tmp / "repo"
+    shutil.copytree(ROOT / "framework", repo / "framework")
+    ml = repo / "framework" / "mlengineer"
+    git = ("git", "-c", "user.name=cfexport", "-c", "user.email=cfexport@example.invalid", "-C", repo)
+    run("git", "init", "-q", repo)
+    run(*git, "add", "-A")
+    run(*git, "commit", "-q", "-m", "v1")
+    run(*git, "tag", "v1")
+    for name, old, new in (
+        ("level5.md", "such as model bias and model drift.", "such as model bias, data leakage and model drift."),
+        ("level6.md", "| [Technical Strategy](/careerframework/mlengineer#technical-strategy) | TODO |",
+         "| [Technical Strategy](/careerframework/mlengineer#technical-strategy) | I suggest improvements to "
+         "the tools and platforms of my team. |"),
+        ("level7.md", " <br><br> I advise the team on the responsible and compliant use of AI.", ""),
+        ("level7.md", "and review the designs of others.", "and review the designs of others. <br><br> "
+         "I write down the decisions I make and why."),
+        ("level8.md", "title: Level 8 (Lead)", "title: Level 8 (Staff)"),
+    ):
+        path = ml / name
+        path.write_text(path.read_text("utf-8").replace(old, new), "utf-8")
+    run(*git, "commit", "-q", "-am", "v2")
+    run(*git, "tag", "v2")
+    run(CFEXPORT, "changes", "--from", "v1", "--to", "v2", "--out", tmp / "changes-out", cwd=repo)
+    return tmp / "changes-out" / "changes" / "changes.docx"
 
 
 if __name__ == "__main__":

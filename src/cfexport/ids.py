@@ -1,0 +1,97 @@
+"""Stable ids for the nodes of the model, and the source map that goes with them.
+
+A statement's id says where it is and what it says:
+
+    mlengineer/ml-engineer/5/machine-learning-and-deep-learning/3f2a9c1b
+    └ craft ─┘└ specialism┘└level┘└──────── area ──────────────┘└ text ─┘
+
+The last part is a short hash of the statement's text with its white space collapsed,
+so the id survives every unrelated edit (other statements added, removed or reordered,
+rows moved, cells re-wrapped, lines inserted above it); a shared statement has no
+specialism part. Rewording a statement gives it a new id: `cfexport changes` pairs
+the old and the new id by their wording (`compare`'s matching) and reports one rewording.
+The same text twice in one area gets `-2`, `-3`, ... in page order.
+
+Other nodes are known by keys built the same way (`mlengineer`, `mlengineer/5`,
+`mlengineer/ml-ops` for an area, `mlengineer/5/ml-ops` for one level's row of an area).
+Nothing here knows about files or formats: it only reads the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Iterator
+
+from cfexport.model import Craft, Expectation, Framework, Level, Source, Statement
+from cfexport.slugs import slugify
+
+HASH_CHARS = 8
+
+
+def words(text: str) -> str:
+    """The text as a comparison sees it: white space (line breaks, runs of spaces) collapsed."""
+    return " ".join(text.split())
+
+
+def track(craft: Craft, specialism: str | None) -> str:
+    """`craft` for shared expectations, `craft/specialism-id` for a specialism's (a specialism
+    the craft page does not define gets the slug of its name)."""
+    if specialism is None:
+        return craft.id
+    if specialism in craft.specialisms:
+        return craft.track_id(specialism)
+    return f"{craft.id}/{slugify(specialism) or 'specialism'}"
+
+
+def level_key(craft: Craft, level: Level) -> str:
+    return f"{craft.id}/{level.number}"
+
+
+def area_key(craft: Craft, area_id: str) -> str:
+    return f"{craft.id}/{area_id}"
+
+
+def expectation_key(craft: Craft, level: Level, exp: Expectation) -> str:
+    return f"{track(craft, exp.specialism)}/{level.number}/{exp.area_id}"
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(words(text).encode("utf-8")).hexdigest()[:HASH_CHARS]
+
+
+def statement_ids(craft: Craft, level: Level, exp: Expectation) -> tuple[str, ...]:
+    """The ids of one row's statements, in order."""
+    base = expectation_key(craft, level, exp)
+    seen: dict[str, int] = {}
+    out = []
+    for st in exp.statements:
+        h = text_hash(st.text)
+        seen[h] = seen.get(h, 0) + 1
+        out.append(f"{base}/{h}" if seen[h] == 1 else f"{base}/{h}-{seen[h]}")
+    return tuple(out)
+
+
+def walk_statements(framework: Framework) -> Iterator[tuple[Craft, Level, Expectation, Statement, str]]:
+    """Every statement with where it is and its id, in page order."""
+    for craft in framework.crafts:
+        for level in craft.levels:
+            for exp in level.expectations:
+                for st, sid in zip(exp.statements, statement_ids(craft, level, exp)):
+                    yield craft, level, exp, st, sid
+
+
+def sources(framework: Framework) -> dict[str, dict[str, Source]]:
+    """Where every node was written, by kind and key, in page order."""
+    out: dict[str, dict[str, Source]] = {"framework": {"framework": framework.source}, "crafts": {},
+                                         "areas": {}, "levels": {}, "expectations": {}, "statements": {}}
+    for craft in framework.crafts:
+        out["crafts"][craft.id] = craft.source
+        for area in craft.areas:
+            out["areas"][area_key(craft, area.id)] = area.source
+        for level in craft.levels:
+            out["levels"][level_key(craft, level)] = level.source
+            for exp in level.expectations:
+                out["expectations"][expectation_key(craft, level, exp)] = exp.source
+                for st, sid in zip(exp.statements, statement_ids(craft, level, exp)):
+                    out["statements"][sid] = st.source
+    return out
