@@ -137,7 +137,7 @@ def _located(framework_dir: Path, problem) -> str:
     A problem about a whole file or folder (line 0 or None) shows no line; a framework kept in one
     file (a workbook) names its problems relative to that file's folder (`book.xlsx!Sheet!C7`)."""
     file = problem.source.file
-    base = framework_dir if framework_dir.is_dir() else framework_dir.parent
+    base = framework_dir.parent if framework_dir.is_file() else framework_dir
     path = Path(file) if Path(file).is_absolute() or file == str(framework_dir) else base / file
     return _format(path, problem)
 
@@ -242,14 +242,13 @@ def formats() -> None:
     from cfexport import registry
     from cfexport.readers import registry as readers
 
-    click.echo("readers (--from-format NAME; the one that recognises --framework is used by default):")
+    for name, ep in registry.available().items():  # the exporters first, as before readers were plugins
+        cls = ep.load()
+        click.echo(f"{name:<8} {getattr(cls, 'description', '')}  [{ep.value}]")
+    click.echo("\nreaders (--from-format NAME; by default, the one that recognises --framework):")
     for name, ep in readers.available().items():
         cls = ep.load()
         click.echo(f"  {name:<12} {getattr(cls, 'looks_for', '')}  [{ep.value}]")
-    click.echo("exporters (--format NAME):")
-    for name, ep in registry.available().items():
-        cls = ep.load()
-        click.echo(f"  {name:<12} {getattr(cls, 'description', '')}  [{ep.value}]")
 
 
 @main.command()
