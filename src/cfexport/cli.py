@@ -76,9 +76,26 @@ def _friendly(fn):
     return wrapper
 
 
-framework_option = click.option(
-    "--framework", "framework_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("framework"),
-    show_default=True, help="The Jekyll site, or a folder inside it, that holds the framework.")
+FROM_FORMAT = "cfexport.from_format"  # where --from-format is kept (the context's meta) for read_or_fail
+
+
+def _remember_from_format(ctx: click.Context, param, value: str | None) -> str | None:
+    ctx.meta[FROM_FORMAT] = value
+    return value
+
+
+def framework_option(fn):
+    """--framework PATH and --from-format NAME: where the framework is, and which reader reads it
+    (read_or_fail picks --from-format up from the context, so commands take only the path)."""
+    fn = click.option(
+        "--from-format", "from_format", metavar="NAME", default=None, expose_value=False, is_eager=True,
+        callback=_remember_from_format,
+        help="The reader to use (see `cfexport formats`) [default: the one that recognises --framework].")(fn)
+    return click.option(
+        "--framework", "framework_dir", type=click.Path(path_type=Path), default=Path("framework"),
+        show_default=True, help="The framework: a Jekyll site or a folder inside it, or any format a reader "
+                                "recognises (an FT job-families folder or file, a Monzo frameworks folder, a "
+                                "competency-matrix .xlsx).")(fn)
 root_option = click.option(
     "--root", "root", metavar="TITLE", default=None,
     help="The framework's index page title, when the site holds several frameworks.")
@@ -98,9 +115,9 @@ def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False,
     read) is shown only when `verbose`."""
     from cfexport.readers import read_framework
 
-    if not framework_dir.is_dir():
+    if not framework_dir.exists():
         raise Failure(f"error: framework folder {framework_dir} not found; pass --framework DIR", EXIT_USAGE)
-    result = read_framework(framework_dir, root)
+    result = read_framework(framework_dir, root, click.get_current_context().meta.get(FROM_FORMAT))
     problems = [p for p in result.problems if p.code not in allow]
     errors = [p for p in problems if p.severity == "error"] + [p for p in extra if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"] + [p for p in extra if p.severity == "warning"]
@@ -117,9 +134,11 @@ def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False,
 
 def _located(framework_dir: Path, problem) -> str:
     """Problems carry paths relative to the framework folder; show them from where the user is.
-    A problem about a whole file or folder (line 0 or None) shows no line."""
+    A problem about a whole file or folder (line 0 or None) shows no line; a framework kept in one
+    file (a workbook) names its problems relative to that file's folder (`book.xlsx!Sheet!C7`)."""
     file = problem.source.file
-    path = Path(file) if Path(file).is_absolute() or file == str(framework_dir) else framework_dir / file
+    base = framework_dir.parent if framework_dir.is_file() else framework_dir
+    path = Path(file) if Path(file).is_absolute() or file == str(framework_dir) else base / file
     return _format(path, problem)
 
 
@@ -162,7 +181,7 @@ def validate(framework_dir: Path, root: str | None, templates_dir: Path | None, 
     """Check the framework and the theme; print every problem as FILE:LINE: error|warning: message."""
     from cfexport.theme import check_theme
 
-    if not framework_dir.is_dir():
+    if not framework_dir.exists():
         raise Failure(f"error: framework folder {framework_dir} not found; pass --framework DIR", EXIT_USAGE)
     templates = _templates_folder(templates_dir)
     theme_problems = tuple(p for p in check_theme(templates) if p.code not in allow)
@@ -219,12 +238,39 @@ def list_(framework_dir: Path, root: str | None, as_json: bool) -> None:
 @main.command()
 @_friendly
 def formats() -> None:
-    """List the installed exporters (built-in and plugins)."""
-    from cfexport.registry import available
+    """List the installed readers (--from-format) and exporters (--format), built-in and plugins."""
+    from cfexport import registry
+    from cfexport.readers import registry as readers
 
-    for name, ep in available().items():
+    for name, ep in registry.available().items():  # the exporters first, as before readers were plugins
         cls = ep.load()
         click.echo(f"{name:<8} {getattr(cls, 'description', '')}  [{ep.value}]")
+    click.echo("\nreaders (--from-format NAME; by default, the one that recognises --framework):")
+    for name, ep in readers.available().items():
+        cls = ep.load()
+        click.echo(f"  {name:<12} {getattr(cls, 'looks_for', '')}  [{ep.value}]")
+
+
+@main.command()
+@framework_option
+@root_option
+@click.option("--to", "to", type=click.Choice(["jekyll"]), required=True,
+              help="What to write: jekyll, the just-the-docs pages of the shipped framework/ folder.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the pages into (replaced atomically; point --framework at it afterwards).")
+@click.option("--force", is_flag=True, help="Replace files at the names convert writes even when cfexport did "
+                                            "not write them.")
+@_friendly
+def convert(framework_dir: Path, root: str | None, to: str, out_dir: Path, force: bool) -> None:
+    """Write the framework, in any format a reader understands, as Jekyll (just-the-docs) pages."""
+    from cfexport.output import check_out_folder
+    from cfexport.writers import jekyll_pages
+
+    fw = read_or_fail(framework_dir, root=root).framework
+    check_out_folder(out_dir, framework_dir)
+    written = jekyll_pages.write(fw, out_dir, force)
+    click.echo(f"wrote {len(written)} page(s) to {out_dir}: {len(fw.crafts)} craft(s), "
+               f"{sum(len(c.levels) for c in fw.crafts)} level page(s); read them with --framework {out_dir}")
 
 
 @main.command()

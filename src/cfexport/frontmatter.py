@@ -72,9 +72,9 @@ class _StringLoader(yaml.BaseLoader):
         return node
 
 
-def _loader(text: str, first_line: int, what: str) -> _StringLoader:
-    if len(text.encode("utf-8")) > MAX_YAML:
-        raise YamlError(first_line - 1, f"{what} is larger than {MAX_YAML // 1024} KiB; shorten it")
+def _loader(text: str, first_line: int, what: str, limit: int = MAX_YAML) -> _StringLoader:
+    if len(text.encode("utf-8")) > limit:
+        raise YamlError(first_line - 1, f"{what} is larger than {limit // 1024} KiB; shorten it")
     loader = _StringLoader(text)
     loader.first_line, loader.what = first_line, what
     return loader
@@ -90,10 +90,11 @@ def _problem(exc: yaml.YAMLError, first_line: int, what: str) -> YamlError:
     return YamlError(line, f"{what} is not valid YAML: {problem}")
 
 
-def compose(text: str, first_line: int = 1, what: str = "YAML") -> Node | None:
+def compose(text: str, first_line: int = 1, what: str = "YAML", limit: int = MAX_YAML) -> Node | None:
     """The node tree of safe YAML (scalars are strings; each node knows its line), or None
-    when the text holds no document. Raises YamlError naming the line of the file."""
-    loader = _loader(text, first_line, what)
+    when the text holds no document. Raises YamlError naming the line of the file. `limit`:
+    the size bound in bytes (data files, such as an FT job family, may be larger than front matter)."""
+    loader = _loader(text, first_line, what, limit)
     try:
         return loader.get_single_node()
     except yaml.YAMLError as exc:

@@ -8,6 +8,7 @@ finds the career framework in the site and builds the model.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from cfexport.model import ReadResult
 
@@ -16,3 +17,18 @@ def read_site(path: Path, root: str | None = None) -> ReadResult:
     from cfexport.readers.jekyll.framework import read_framework
 
     return read_framework(path, root)
+
+
+class JekyllReader:
+    """The `jekyll` reader (entry point `cfexport.readers`): the default for a folder."""
+
+    name: ClassVar[str] = "jekyll"
+    looks_for: ClassVar[str] = ("a Jekyll (just-the-docs) site, or a folder inside one: an index page, craft pages "
+                                "with area headings, 'Level N (Name)' pages with 'Area | Description' tables "
+                                "(the default for any folder)")
+
+    def recognise(self, path: Path) -> int:
+        return 1 if path.is_dir() else 0
+
+    def read(self, path: Path, root: str | None = None) -> ReadResult:
+        return read_site(Path(path), root)
