@@ -29,23 +29,23 @@ def test_ml_engineer_5_to_6_as_the_pages_say(shipped):
 
 
 def test_reworded_statements_are_changed_with_their_previous_wording():
-    from cfexport.compare import _match
+    from cfexport.compare import match_statements
 
     src = Source("x.md", 1)
     before = (Statement("I analyse and present datasets with simple methods.", src),)
     after = (Statement("I analyse and present datasets with appropriate statistical methods.", src),
              Statement("I coach others.", src))
-    changes, dropped = _match(before, after)
+    changes, dropped = match_statements(before, after)
     assert [c.kind for c in changes] == ["changed", "new"]
     assert changes[0].previous == before[0] and dropped == ()
 
 
 def test_long_statements_compare_without_blowing_up():
-    from cfexport.compare import _match
+    from cfexport.compare import match_statements
 
     src = Source("x.md", 1)
     long = "word " * 7000
-    changes, _ = _match((Statement(long, src),), (Statement(long + "more", src),))
+    changes, _ = match_statements((Statement(long, src),), (Statement(long + "more", src),))
     assert changes[0].kind == "changed"
 
 
@@ -56,23 +56,23 @@ def test_next_role_is_one_level_up_and_none_at_the_top(shipped):
 
 
 def test_a_repeated_statement_is_never_taken_by_a_rewording_of_it():
-    from cfexport.compare import _match
+    from cfexport.compare import match_statements
 
     src = Source("x.md", 1)
     before = (Statement("I write unit tests for my code.", src),)
     after = (Statement("I write unit tests for my code and review others.", src),
              Statement("I write unit tests for my code.", src))
-    changes, dropped = _match(before, after)
+    changes, dropped = match_statements(before, after)
     assert [c.kind for c in changes] == ["new", "same"] and dropped == ()
 
 
 def test_rewordings_pair_best_match_first():
-    from cfexport.compare import _match
+    from cfexport.compare import match_statements
 
     src = Source("x.md", 1)
     before = (Statement("I review the designs of my team.", src), Statement("I design small services.", src))
     after = (Statement("I design small and large services.", src),
              Statement("I review the designs of my team and other teams.", src))
-    changes, _ = _match(before, after)
+    changes, _ = match_statements(before, after)
     assert [(c.kind, c.previous.text) for c in changes] == [
         ("changed", "I design small services."), ("changed", "I review the designs of my team.")]

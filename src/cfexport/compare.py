@@ -50,11 +50,12 @@ class AreaChange:
         return bool(self.added) or bool(self.dropped) or self.current_todo != self.target_todo
 
 
-def _key(text: str) -> str:
+def comparable(text: str) -> str:
+    """A statement as compared: white space folded, case ignored."""
     return " ".join(text.split()).casefold()
 
 
-def _similarity(a: list[str], b: list[str]) -> float:
+def similarity(a: list[str], b: list[str]) -> float:
     """How alike two statements are, word by word (0..1). The cheap upper bounds come first:
     most pairs are plainly different, and a character-level comparison of long statements
     is quadratic."""
@@ -64,7 +65,7 @@ def _similarity(a: list[str], b: list[str]) -> float:
     return matcher.ratio()
 
 
-def _match(current: tuple[Statement, ...], target: tuple[Statement, ...]):
+def match_statements(current: tuple[Statement, ...], target: tuple[Statement, ...]):
     """Pair each target statement with the current one it repeats or rewords, if any.
 
     Word-for-word repeats are paired first, over the whole area, so that a rewording can
@@ -73,13 +74,13 @@ def _match(current: tuple[Statement, ...], target: tuple[Statement, ...]):
     pairs: dict[int, tuple[str, int]] = {}  # target index -> (kind, current index)
     free = set(range(len(current)))
     for t, stmt in enumerate(target):
-        same = next((c for c in sorted(free) if _key(current[c].text) == _key(stmt.text)), None)
+        same = next((c for c in sorted(free) if comparable(current[c].text) == comparable(stmt.text)), None)
         if same is not None:
             free.discard(same)
             pairs[t] = ("same", same)
     scored = sorted(
         ((-score, t, c) for t in range(len(target)) if t not in pairs for c in free
-         if (score := _similarity(_key(current[c].text).split(), _key(target[t].text).split())) >= SIMILAR),
+         if (score := similarity(comparable(current[c].text).split(), comparable(target[t].text).split())) >= SIMILAR),
     )
     for _, t, c in scored:
         if t not in pairs and c in free:
@@ -99,7 +100,7 @@ def compare(current: Role, target: Role) -> tuple[AreaChange, ...]:
     for area in target.areas():
         prev = before.pop(area.area_id, None)
         cur = prev.statements if prev else ()
-        changes, dropped = _match(cur, area.statements)
+        changes, dropped = match_statements(cur, area.statements)
         out.append(
             AreaChange(
                 area.area_id, area.area_title, area.area, cur, area.statements,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cfexport import ids
-from cfexport.compare import SIMILAR, _key, _match, _similarity
+from cfexport.compare import SIMILAR, comparable, match_statements, similarity
 from cfexport.model import Craft, Expectation, Framework, Level, Source
 
 CRAFT_ADDED, CRAFT_REMOVED, CRAFT_RENAMED = "craft-added", "craft-removed", "craft-renamed"
@@ -65,7 +65,7 @@ class Change:
 
 
 def _alike(a: str, b: str) -> float:
-    return _similarity(_key(a).split(), _key(b).split()) if a.strip() and b.strip() else 0.0
+    return similarity(comparable(a).split(), comparable(b).split()) if a.strip() and b.strip() else 0.0
 
 
 def _pair(old: list, new: list, *tests) -> tuple[dict[int, int], list[int], list[int]]:
@@ -90,11 +90,11 @@ def _overlap(a: set, b: set) -> float | None:
 
 
 def _craft_statements(craft: Craft) -> set[str]:
-    return {_key(s.text) for lv in craft.levels for e in lv.expectations for s in e.statements}
+    return {comparable(s.text) for lv in craft.levels for e in lv.expectations for s in e.statements}
 
 
 def _area_statements(craft: Craft, area_id: str) -> set[str]:
-    return {_key(s.text) for lv in craft.levels for e in lv.expectations if e.area_id == area_id
+    return {comparable(s.text) for lv in craft.levels for e in lv.expectations if e.area_id == area_id
             for s in e.statements}
 
 
@@ -242,7 +242,7 @@ class _Differ:
                 continue
             ost = o.statements if o else ()
             nst = n.statements if n else ()
-            changes, dropped = _match(ost, nst)
+            changes, dropped = match_statements(ost, nst)
             where_old = {id(s): sid for s, sid in zip(ost, oids)}
             for st, sid, ch in zip(nst, nids, changes):
                 if ch.kind == "new":
@@ -258,7 +258,7 @@ class _Differ:
         """Pair what one row lost with what another gained: the same words anywhere in the craft,
         like words in the same level or the same area; the rest is added or removed."""
         def same(r, a):
-            return 1.0 - _distance(r[0], a[0]) / 100 if _key(r[1].text) == _key(a[1].text) else None
+            return 1.0 - _distance(r[0], a[0]) / 100 if comparable(r[1].text) == comparable(a[1].text) else None
 
         def like(r, a):
             if r[0].level != a[0].level and r[0].area != a[0].area:
