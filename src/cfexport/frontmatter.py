@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import Node
 
 MAX_YAML = 64 * 1024  # bytes of YAML; real front matter is a few hundred, the shipped theme a few thousand
 MAX_FRONT_MATTER = MAX_YAML

@@ -10,12 +10,10 @@ for CommonMark and GFM tables; what reaches the model is plain text.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from cfexport import frontmatter
@@ -32,37 +30,15 @@ from cfexport.model import (
 )
 from cfexport.readers.jekyll import inline, kramdown
 from cfexport.readers.jekyll.site import Site, SitePage, comparable_url, load_site
+from cfexport.readers.jekyll.tree import Finder, Tree, same_name
 from cfexport.slugs import slugify
 
 _LEVEL_TITLE = re.compile(r"^\s*level\s+(\d+)\s*(?:\((.*)\)|\[(.*)\]|[-–:]\s*(.*))?\s*$", re.IGNORECASE)
-_LEVEL_LIKE = re.compile(r"^\s*level\b", re.IGNORECASE)
 _ANY_NUMBER = re.compile(r"\d")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _QUOTE_MARKERS = re.compile(r"^\s*(?:>\s?)+")
 _SPECIALISM_SEP = re.compile(r"\s+[-–—]\s+")
 _TODO = "todo"
-
-
-def _markdown() -> MarkdownIt:
-    """CommonMark with GFM tables and strikethrough, and kramdown's typography: smart quotes
-    (`'` and `"` to ‘ ’ “ ”) and its symbols (`---`, `--`, `...`, `<<`, `>>`), as on the site."""
-    md = MarkdownIt("commonmark", {"html": True, "typographer": True}).enable(["table", "strikethrough",
-                                                                               "smartquotes"])
-    md.core.ruler.after("smartquotes", "kramdown_symbols", _kramdown_symbols)
-    return md
-
-
-_SYMBOLS = re.compile(r"---|--|\.\.\.|<<|>>")
-_SYMBOL_TEXT = {"---": "\u2014", "--": "\u2013", "...": "\u2026", "<<": "\u00ab", ">>": "\u00bb"}
-
-
-def _kramdown_symbols(state) -> None:
-    for token in state.tokens:
-        if token.type != "inline":
-            continue
-        for child in token.children or []:
-            if child.type == "text" and _SYMBOLS.search(child.content):
-                child.content = _SYMBOLS.sub(lambda m: _SYMBOL_TEXT[m.group()], child.content)
 
 
 @dataclass
@@ -99,40 +75,13 @@ class _Page:
         return self.site_page.body_line + index
 
 
-@dataclass
-class _Tree:
-    """One framework found in the site: its index, crafts and each craft's level pages."""
-
-    index: SitePage
-    crafts: list[SitePage]
-    levels: dict[str, list[SitePage]]  # craft file -> its level pages
-
-    @property
-    def folder(self) -> str:
-        return posixpath.dirname(self.index.file)
-
-    def files(self) -> set[str]:
-        return {self.index.file, *(c.file for c in self.crafts), *(p.file for ps in self.levels.values() for p in ps)}
-
-
-def _parent(page: SitePage) -> str | None:
-    return frontmatter.text(page.meta.get("parent"))
-
-
-def _grand_parent(page: SitePage) -> str | None:
-    return frontmatter.text(page.meta.get("grand_parent"))
-
-
-def _inside(file: str, folder: str) -> bool:
-    return not folder or file == folder or file.startswith(folder + "/")
-
 
 class _Reader:
     def __init__(self, folder: Path, root_title: str | None):
         self.folder = folder
         self.root_title = root_title
         self.problems: list[Problem] = []
-        self.md = _markdown()
+        self.md = kramdown.markdown_parser()
         self.site: Site | None = None
 
     # -- findings -------------------------------------------------------------------
@@ -148,131 +97,19 @@ class _Reader:
             self.error(Source(str(self.folder), 0), "framework folder not found; pass --framework DIR")
             return ReadResult(None, tuple(self.problems))
         site = self.site = load_site(self.folder)
-        scope = self.scope()
         if not site.pages and not any(p.severity == "error" for p in site.problems):
             self.problems += site.problems
             self.error(Source(str(self.folder), 0), "no pages found: expected markdown pages with front matter")
             return ReadResult(None, tuple(self.problems))
-        tree = self.pick_tree(scope)
-        self.keep_site_problems(tree, scope)
+        finder = Finder(site, self.folder, self.root_title, self.problems)
+        tree = finder.pick_tree(finder.scope)
+        finder.keep_site_problems(tree, finder.scope)
         if tree is None:
             return ReadResult(None, tuple(self.problems))
-        self.check_strays(tree, scope)
+        finder.check_strays(tree, finder.scope)
         return ReadResult(self.build(tree), tuple(self.problems))
 
-    def scope(self) -> str:
-        """The folder given, relative to the site root ("" for the whole site)."""
-        assert self.site is not None
-        rel = self.folder.absolute().relative_to(self.site.root.absolute()).as_posix()
-        return "" if rel == "." else rel
 
-    def trees(self) -> list[_Tree]:
-        """Every framework in the site, found by its shape."""
-        assert self.site is not None
-        pages = self.site.pages
-        by_parent: dict[str, list[SitePage]] = {}
-        for page in pages:
-            if _parent(page):
-                by_parent.setdefault(_parent(page), []).append(page)
-        trees = []
-        for index in pages:
-            if not index.title:
-                continue
-            crafts = [c for c in by_parent.get(index.title, [])
-                      if _grand_parent(c) in (None, _parent(index))]
-            levels = {c.file: [lv for lv in by_parent.get(c.title, []) if _grand_parent(lv) == index.title]
-                      for c in crafts}
-            if any(_LEVEL_LIKE.match(lv.title) for lvs in levels.values() for lv in lvs):
-                trees.append(_Tree(index, crafts, levels))
-        return trees
-
-    def pick_tree(self, scope: str) -> _Tree | None:
-        assert self.site is not None
-        found = [t for t in self.trees() if any(_inside(f, scope) for f in t.files())]
-        if not found:
-            found = self.partial_trees(scope)
-        if self.root_title is not None:
-            chosen = [t for t in found if _same_name(t.index.title, self.root_title)]
-            if not chosen:
-                names = ", ".join(f"'{t.index.title}'" for t in found) or "none"
-                self.error(Source(str(self.folder), 0), f"no career framework titled '{self.root_title}' "
-                           f"(--root); frameworks found: {names}")
-                return None
-            found = chosen
-        if not found:
-            self.error(Source(str(self.folder), 0), "no career framework found: expected an index page whose "
-                       "child pages (crafts, 'parent: <index title>') have 'Level N (Name)' child pages "
-                       "('parent: <craft title>', 'grand_parent: <index title>')")
-            return None
-        if len(found) > 1:
-            names = "; ".join(f"'{t.index.title}' ({t.index.file})" for t in found)
-            self.error(Source(str(self.folder), 0), f"{len(found)} career frameworks found: {names}; "
-                       "pick one with --root TITLE, or point --framework at its folder")
-            return None
-        return found[0]
-
-    def partial_trees(self, scope: str) -> list[_Tree]:
-        """No complete framework: the one index page in scope that has children (or that stands alone),
-        so that what is missing can be reported."""
-        assert self.site is not None
-        pages = [p for p in self.site.pages if _inside(p.file, scope)]
-        titles = {p.title for p in pages}
-        with_children = [p for p in pages if p.title and any(_parent(c) == p.title and not _grand_parent(c)
-                                                             for c in pages)
-                         and _parent(p) not in titles]
-        candidates = with_children or [p for p in pages if not _parent(p)]
-        if len(candidates) != 1:
-            return []
-        index = candidates[0]
-        crafts = [c for c in pages if _parent(c) == index.title and not _grand_parent(c)]
-        levels = {c.file: [lv for lv in pages if _parent(lv) == c.title and _grand_parent(lv) == index.title]
-                  for c in crafts}
-        return [_Tree(index, crafts, levels)]
-
-    def keep_site_problems(self, tree: _Tree | None, scope: str) -> None:
-        """Problems of pages that are the framework's (or inside its folder, or the folder given)
-        stand; those of the rest of the site are information only (`validate --verbose`)."""
-        assert self.site is not None
-        folders = ([scope] if scope else []) + ([tree.folder] if tree else [])
-        files = tree.files() if tree else set()
-        for problem in self.site.problems:
-            file = problem.source.file
-            ours = file in files or file in ("_config.yml", ".") or any(_inside(file, f) for f in folders) \
-                or (tree is None and not scope)
-            if ours or problem.severity == "info":
-                self.problems.append(problem)
-            else:
-                self.problems.append(Problem("info", problem.source,
-                                             f"{problem.message} (not part of the framework)"))
-
-    def check_strays(self, tree: _Tree, scope: str) -> None:
-        """Pages in the framework's folder that would be part of it but for a broken `parent`, or a
-        level page the site would not nest under its craft: never silently dropped."""
-        assert self.site is not None
-        titles = {p.title for p in self.site.pages}
-        crafts = {c.title for c in tree.crafts}
-        files = tree.files()
-        for page in self.site.pages:
-            if page.file in files or not _inside(page.file, tree.folder):
-                continue
-            parent, grand = _parent(page), _grand_parent(page)
-            if parent is None:
-                continue
-            if parent not in titles:
-                if grand is not None:
-                    hint = f"crafts are: {', '.join(sorted(crafts)) or 'none'}"
-                else:
-                    hint = f"it should be '{tree.index.title}'"
-                self.error(Source(page.file, page.field_line("parent")), f"parent '{parent}' does not exist; {hint}")
-            elif parent in crafts and grand != tree.index.title:
-                self.error(Source(page.file, page.field_line("grand_parent")),
-                           f"grand_parent '{grand or ''}' does not exist; it should be '{tree.index.title}'")
-            elif parent == tree.index.title and grand is not None and grand != _parent(tree.index):
-                self.error(Source(page.file, page.field_line("grand_parent")),
-                           f"a craft page has grand_parent '{grand}': remove it, or it is not nested under "
-                           f"'{tree.index.title}'")
-
-    # -- pages into the model ----------------------------------------------------------
     def page(self, site_page: SitePage) -> _Page:
         """A page's body after Liquid and kramdown, with the file line of every rendered line."""
         assert self.site is not None
@@ -292,7 +129,7 @@ class _Reader:
     def tokens(self, page: _Page) -> list[Token]:
         return self.md.parse(page.text)
 
-    def build(self, tree: _Tree) -> Framework:
+    def build(self, tree: Tree) -> Framework:
         index = self.page(tree.index)
         seen_titles: dict[str, SitePage] = {}
         for craft in tree.crafts:
@@ -546,7 +383,7 @@ class _Reader:
         if named is None:
             return None
         for spec in known:
-            if _same_name(spec, named):
+            if same_name(spec, named):
                 return spec
         if known:
             self.warn(page.source(line), f"section '{title}' names a specialism the craft page does not define "
@@ -555,7 +392,7 @@ class _Reader:
 
     def resolve_area(self, title: str, section: str | None, areas: list[Area]) -> Area | None:
         """The craft-page area a plain-text area cell means: same title, this section's own first."""
-        same = [a for a in areas if _same_name(a.title, title)]
+        same = [a for a in areas if same_name(a.title, title)]
         for wanted in (section, None):
             for area in same:
                 if area.specialism == wanted:
@@ -629,9 +466,6 @@ def _specialism(section_title: str) -> str | None:
     parts = _SPECIALISM_SEP.split(section_title, maxsplit=1)
     return parts[1].strip() if len(parts) == 2 and parts[1].strip() else None
 
-
-def _same_name(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def _raw_cell_count(line: str) -> int:

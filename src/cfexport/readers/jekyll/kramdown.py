@@ -17,6 +17,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from markdown_it import MarkdownIt
+
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BLOCK_IAL = re.compile(r"^ {0,3}\{:(?:[^}\n\"']|\"[^\"\n]*\"|'[^'\n]*')*\}\s*$")
 _TOC = re.compile(r"^ {0,3}\{:\s*toc\s*\}\s*$")
@@ -131,3 +133,25 @@ class HeadingIds:
         n = self.counts.get(base, -1) + 1
         self.counts[base] = n
         return base if n == 0 else f"{base}-{n}"
+
+
+def markdown_parser() -> MarkdownIt:
+    """CommonMark with GFM tables and strikethrough, and kramdown's typography: smart quotes
+    (`'` and `"` to ‘ ’ “ ”) and its symbols (`---`, `--`, `...`, `<<`, `>>`), as on the site."""
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True}).enable(["table", "strikethrough",
+                                                                               "smartquotes"])
+    md.core.ruler.after("smartquotes", "kramdown_symbols", _kramdown_symbols)
+    return md
+
+
+_SYMBOLS = re.compile(r"---|--|\.\.\.|<<|>>")
+_SYMBOL_TEXT = {"---": "\u2014", "--": "\u2013", "...": "\u2026", "<<": "\u00ab", ">>": "\u00bb"}
+
+
+def _kramdown_symbols(state) -> None:
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        for child in token.children or []:
+            if child.type == "text" and _SYMBOLS.search(child.content):
+                child.content = _SYMBOLS.sub(lambda m: _SYMBOL_TEXT[m.group()], child.content)
