@@ -45,7 +45,8 @@ def _choices(framework):
 
 def _page(request: Request, status: int = 200, values: dict | None = None, errors: list[str] | None = None):
     roles, levels = _choices(request.state.snap.framework)
-    return render(request, "packs.html", status=status, roles=roles, levels=levels, values=values or {},
+    values = {k: "" for k in ("person", "role", "from", "to", "manager")} | (values or {})
+    return render(request, "packs.html", status=status, roles=roles, levels=levels, values=values,
                   errors=errors or [], max_rows=MAX_ROWS, max_csv_kib=MAX_CSV_BYTES // 1024)
 
 
