@@ -463,21 +463,24 @@ def serve(framework_dir: Path, root: str | None, templates_dir: Path | None, out
         click.echo(f"warning: listening on {host}: the page has NO LOGIN. Anyone who can reach this address can read "
                    "the framework and make promotion packs with the names they type. Use the default "
                    "--host 127.0.0.1 unless everyone on that network may do so.", err=True)
+    app = create_app(framework_dir, templates, out_dir, root)
+    for problem in app.state.store.snapshot().problems:
+        if problem.severity == "error":
+            click.echo(_located(framework_dir, problem), err=True)
     try:
         sock = bind(host, port)
     except OSError as exc:
         raise Failure(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}; pass another --port "
                       "(or --port 0 for any free one)", EXIT_USAGE) from None
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
-    app = create_app(framework_dir, templates, out_dir, root)
-    snap = app.state.store.snapshot()
-    for problem in snap.problems:
-        if problem.severity == "error":
-            click.echo(_located(framework_dir, problem), err=True)
     address = url(sock)
-    click.echo(f"cfexport: serving {framework_dir} at {address}  (Ctrl+C to stop)", err=False)
-    sys.stdout.flush()
-    server = make_server(app)
+    try:
+        click.echo(f"cfexport: serving {framework_dir} at {address}  (Ctrl+C to stop)")
+        sys.stdout.flush()
+        server = make_server(app)
+    except BaseException:
+        sock.close()
+        raise
     if open_browser:
         import threading
         import webbrowser
