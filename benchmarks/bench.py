@@ -7,6 +7,7 @@ benchmarks/results/bench.json. Not a test: nothing here asserts.
 
     python benchmarks/bench.py            # everything (several minutes on 2 cores)
     python benchmarks/bench.py --quick    # smaller packs round, for a quick look
+    python benchmarks/bench.py --serve    # only: cfexport serve's start-up to its first response
 """
 
 from __future__ import annotations
@@ -187,6 +188,31 @@ def whole_process(cmd: list[str], n: int = 5) -> float:
     return statistics.median(times)
 
 
+def serve_first_response(fw: Path, tmp: Path, n: int = 3) -> float:
+    """`cfexport serve` started as a user starts it, until its first page (/) has come back
+    whole: the median of `n` fresh processes."""
+    import urllib.request
+
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([str(BIN / "cfexport"), "serve", "--framework", str(fw), "--port", "0",
+                                 "--out", str(tmp / f"serve-out-{i}")], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+        try:
+            line = proc.stdout.readline()  # "cfexport: serving FW at http://127.0.0.1:PORT/ ..."
+            address = next(w for w in line.split() if w.startswith("http://"))
+            with urllib.request.urlopen(address, timeout=10) as response:
+                response.read()
+                if response.status != 200:
+                    raise SystemExit(f"cfexport serve answered {response.status}")
+            times.append(time.perf_counter() - t0)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return statistics.median(times)
+
+
 def packs_round(fw: Path, tmp: Path, people: int, jobs: int) -> dict:
     import csv
 
@@ -218,7 +244,13 @@ def main() -> None:
     parser.add_argument("--child", nargs=5, metavar=("KIND", "FW", "OUT", "FMT", "JOBS"))
     parser.add_argument("--quick", action="store_true", help="packs round of 100/200 instead of 100/1000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--serve", action="store_true", help="only cfexport serve's start-up to first response")
     args = parser.parse_args()
+    if args.serve:
+        with tempfile.TemporaryDirectory() as tmp_s:
+            seconds = serve_first_response(make_framework(Path(tmp_s) / "medium", 4), Path(tmp_s), 5)
+        print(f"cfexport serve (medium framework): start-up to first response {seconds:.3f} s (median of 5)")
+        return
     if args.child:
         kind, fw, out, fmt, jobs = args.child
         print(json.dumps(child(kind, fw, out, fmt, int(jobs))))
@@ -260,6 +292,7 @@ def main() -> None:
             "validate": whole_process([exe, "validate", "--framework", str(medium)]),
             "bare_python": whole_process([sys.executable, "-c", "pass"]),
         }
+        start["serve_first_response"] = serve_first_response(medium, tmp)
         results["startup_seconds"] = start
         for k, v in start.items():
             rows.append((f"start-up: {k}", f"{v:.3f} s", "", ""))
@@ -279,6 +312,7 @@ def main() -> None:
         "cfexport --help <= 0.15 s": results["startup_seconds"]["help"] <= 0.15,
         "cfexport validate (medium) <= 0.4 s": results["startup_seconds"]["validate"] <= 0.4,
         "large/medium build <= 11x": results["large_build_jobs1"]["large_over_medium"] <= 11,
+        "cfexport serve (medium): first response <= 1 s": results["startup_seconds"]["serve_first_response"] <= 1.0,
     }
     key = f"packs_{1000 if not args.quick else 200}_jobs2"
     if key in results and not args.quick:

@@ -121,6 +121,12 @@ CASES = [
     ("init-templates", lambda t: [str(t / "branding")], 0, "wrote", None),
     ("init-templates", lambda t: [str(Path(FW))], 2, "--force", None),
     ("init-templates", lambda t: [str(_blocked(t))], 3, "error:", None),
+    # serve runs until stopped: its 0 is --help here (tests/test_web.py serves and stops it)
+    ("serve", lambda t: ["--help"], 0, "web page", None),
+    ("serve", lambda t: ["--framework", str(t / "nope")], 2, "not found", None),
+    ("serve", lambda t: ["--framework", FW, "--port", "70000"], 2, "70000", None),
+    ("serve", lambda t: ["--framework", FW, "--port", "0", "--out", str(t / "o")], 4, "internal error",
+     "cfexport.web.app.create_app"),
 ]
 
 

@@ -33,6 +33,10 @@ def test_the_wheel_holds_every_module_the_schema_the_templates_and_fonts_without
         f"cfexport/_templates/{p.relative_to(ROOT / 'templates').as_posix()}"
         for p in (ROOT / "templates").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert "cfexport/_templates/fonts/LICENSE-DejaVu.txt" in data and "cfexport/_templates/theme.yaml" in data
+    web = ROOT / "src" / "cfexport" / "web"  # the web page's templates, CSS and search script
+    data |= {f"cfexport/web/{p.relative_to(web).as_posix()}" for folder in ("templates", "static")
+             for p in (web / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert {"cfexport/web/templates/base.html", "cfexport/web/static/search.js"} <= data
     assert modules | data <= names, sorted((modules | data) - names)
 
 

@@ -4,7 +4,9 @@
 
 Builds the shipped framework and one promotion pack, opens the Word and Excel files with
 LibreOffice (as a person's office suite would) and renders pages with pdftoppm.
-Needs soffice and pdftoppm (see the README's set-up).
+Needs soffice and pdftoppm (see the README's set-up). The web page's pictures (`--web` makes
+only those) are screenshots of `cfexport serve` in headless Chromium (the system's
+`chromium`, driven by Playwright from the test extras).
 """
 
 from __future__ import annotations
@@ -61,7 +63,44 @@ def save(image: Image.Image, name: str) -> None:
     print(f"wrote {IMAGES / name}")
 
 
+def web_pictures() -> None:
+    """The role page and the pack form of `cfexport serve`, as a browser shows them."""
+    import io
+
+    from playwright.sync_api import sync_playwright
+
+    from cfexport.web.app import create_app
+    from cfexport.web.server import Background
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("chromium is needed to render the web page's pictures (apt-get install chromium)")
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, Background(create_app(ROOT / "framework", ROOT / "templates",
+                                                                     Path(tmp))) as url:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=args)
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto(url + "roles/mlengineer/ml-engineer/5")
+            shot = page.screenshot(clip={"x": 0, "y": 0, "width": 1100, "height": 1250}, full_page=True)
+            save(Image.open(io.BytesIO(shot)).convert("RGB"), "web-role.png")
+            page.goto(url + "packs/new")
+            page.get_by_label("Person", exact=False).and_(page.locator("input")).fill("Alex Example")
+            page.get_by_label("Role").select_option("mlengineer/ml-engineer")
+            page.get_by_label("Current level").select_option("5")
+            page.get_by_label("Target level").select_option("6")
+            page.get_by_label("Manager", exact=False).and_(page.locator("input")).fill("Sam Manager")
+            shot = page.screenshot(clip={"x": 0, "y": 0, "width": 1100, "height": 900}, full_page=True)
+            save(Image.open(io.BytesIO(shot)).convert("RGB"), "web-pack-form.png")
+            browser.close()
+
+
 def main() -> None:
+    if "--web" in sys.argv[1:]:
+        web_pictures()
+        return
     for tool in ("soffice", "pdftoppm"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed to render the pictures")
@@ -86,6 +125,7 @@ def main() -> None:
         run("soffice", "--headless", f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "pdf",
             "--outdir", tmp / "changes-pdf", changes)
         save(page(tmp / "changes-pdf" / "changes.pdf", 1, 75, tmp / "changes"), "changes.png")
+    web_pictures()
 
 
 def changes_docx(tmp: Path) -> Path:
