@@ -35,7 +35,7 @@ def collect(paths: list[Path], ratings: tuple[str, ...], round_dir: Path | None 
             docs.append(got)
     version = (framework.version if framework is not None and framework.version else match.round_version(expected))
     statements = provenance.framework_statements(framework) if framework is not None else None
-    packs = match.group(docs, expected)
+    packs = match.group(docs, expected, round_dir is not None)
     return summary.round_facts(packs, skipped, ratings, version, statements,
                                str(round_dir) if round_dir is not None else None)
 

@@ -50,7 +50,7 @@ class PackReturn:
     role_title: str
     current: int
     target: int
-    expected: bool
+    expected: bool | None  # None: no --round to say
     copies: dict[str, list[Returned]] = field(default_factory=dict)
 
     def chosen(self, kind: str) -> Returned | None:
@@ -108,7 +108,7 @@ def round_version(expected: list[Expected]) -> str | None:
     return versions.most_common(1)[0][0] if versions else None
 
 
-def group(docs: list[Returned], expected: list[Expected]) -> list[PackReturn]:
+def group(docs: list[Returned], expected: list[Expected], have_round: bool = True) -> list[PackReturn]:
     """One PackReturn per pack: the round's packs in its order (returned or not), then the
     packs that came back without being in the round, by person."""
     packs: dict[str, PackReturn] = {}
@@ -122,7 +122,8 @@ def group(docs: list[Returned], expected: list[Expected]) -> list[PackReturn]:
         if pack is None:
             pack = extra.setdefault(rec["pack_id"], PackReturn(
                 rec["pack_id"], rec["person"], rec.get("manager"), rec["role"],
-                str(rec.get("role_title") or rec["role"]), rec["current_level"], rec["target_level"], False))
+                str(rec.get("role_title") or rec["role"]), rec["current_level"], rec["target_level"],
+                False if have_round else None))
         pack.copies.setdefault(doc.kind, []).append(doc)
     for pack in list(packs.values()) + list(extra.values()):
         for kind in (SELF_ASSESSMENT, PROMOTION_CASE):

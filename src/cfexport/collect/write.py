@@ -39,7 +39,8 @@ def render_xlsx(facts: dict, context) -> bytes:
     from openpyxl.utils import get_column_letter
 
     from cfexport.collect.summary import all_problems
-    from cfexport.exporters.excel import Styles, new_workbook, put_style, put_text, put_value, save, settings
+    from cfexport.exporters.excel import (Styles, new_workbook, put_style, put_text, put_value, row_height, save,
+                                          set_height, settings)
 
     ratings = facts["ratings"]
     wb = new_workbook()
@@ -82,8 +83,10 @@ def render_xlsx(facts: dict, context) -> bytes:
     n = len(ratings)
     table(ws, headers, rows, [24, 22, 22, 9, 9, 12] + [10] * (2 * n) + [12, 9, 10, 10, 50, 60, 26])
     share_col = 7 + 2 * n
-    for r in range(2, len(rows) + 2):
+    for r, row in enumerate(rows, 2):
         ws.cell(row=r, column=share_col).number_format = "0%"
+        lines = max(1, *(len(str(v).split("\n")) for v in row[-3:-1]))
+        set_height(ws, r, row_height(s, min(lines, 20)), fixed=False)
     if rows:
         rng = f"F2:F{len(rows) + 1}"
         for status, colour in STATUS_FILLS.items():
