@@ -374,3 +374,19 @@ def test_the_guard_refuses_dtds_encrypted_files_and_non_zips():
     with pytest.raises(guard.Refused) as exc:
         guard.check_office(b"%PDF-1.7", "a.docx")
     assert exc.value.kind == "not a zip"
+
+
+def test_a_forged_pack_record_is_refused_not_crashed_on():
+    from cfexport.collect.provenance import ProvenanceError, properties
+
+    good = {"format": 1, "pack_id": "pk-" + "0" * 20, "document": "self-assessment", "person": "A", "manager": None,
+            "role": "r", "current_level": 1, "target_level": 2, "framework_version": "1", "areas": [],
+            "statements": []}
+    assert parse(properties(good))["person"] == "A"
+    for bad, words in (({**good, "person": "\ud800"}, "not valid Unicode"), ({**good, "statements": [1]}, "not one")):
+        with pytest.raises(ProvenanceError, match=words):
+            parse(properties(bad))
+    cut = properties(good)
+    cut["cfexport.pack.1"] = cut["cfexport.pack.1"][:-3]
+    with pytest.raises(ProvenanceError, match="checksum"):
+        parse(cut)

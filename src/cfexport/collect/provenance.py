@@ -189,6 +189,10 @@ def parse(props: dict[str, str]) -> dict:
         rec = json.loads(text)
     except ValueError:
         raise ProvenanceError("its pack record is not valid JSON") from None
+    try:  # a lone surrogate (\\ud800) is valid JSON but no text a workbook or UTF-8 file can hold
+        json.dumps(rec, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProvenanceError("its pack record holds text that is not valid Unicode") from None
     if not _valid(rec) or rec["pack_id"] != props[f"{PREFIX}.id"]:
         raise ProvenanceError("its pack record is not one cfexport wrote")
     if rec["format"] != FORMAT:
