@@ -43,6 +43,12 @@ def _blocked(tmp: Path) -> Path:
     return tmp / "a-file" / "out"
 
 
+def _folder(tmp: Path) -> Path:
+    """An empty folder of returns."""
+    (tmp / "returns").mkdir(exist_ok=True)
+    return tmp / "returns"
+
+
 def _bug(monkeypatch, target: str) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
@@ -118,6 +124,13 @@ CASES = [
     ("convert", lambda t: ["--framework", FW, "--to", "jekyll", "--out", str(_blocked(t))], 3, "error:", None),
     ("convert", lambda t: ["--framework", FW, "--to", "jekyll", "--out", str(t / "o")], 4, "internal error",
      "cfexport.writers.jekyll_pages.write"),
+    ("collect", lambda t: [str(_folder(t)), "--out", str(t / "s.xlsx")], 0, "0 pack(s)", None),
+    ("collect", lambda t: [str(_folder(t)), "--round", str(_folder(t)), "--out", str(t / "s.xlsx")], 1,
+     "no round.csv", None),
+    ("collect", lambda t: [str(t / "nope"), "--out", str(t / "s.xlsx")], 2, "does not exist", None),
+    ("collect", lambda t: [str(_folder(t)), "--out", str(_blocked(t) / "s.xlsx")], 3, "error:", None),
+    ("collect", lambda t: [str(_folder(t)), "--out", str(t / "s.xlsx")], 4, "internal error",
+     "cfexport.collect.collect"),
     ("init-templates", lambda t: [str(t / "branding")], 0, "wrote", None),
     ("init-templates", lambda t: [str(Path(FW))], 2, "--force", None),
     ("init-templates", lambda t: [str(_blocked(t))], 3, "error:", None),

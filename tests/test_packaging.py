@@ -29,7 +29,7 @@ def test_the_wheel_holds_every_module_the_schema_the_templates_and_fonts_without
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {f"cfexport/{p.relative_to(ROOT / 'src' / 'cfexport').as_posix()}"
                for p in (ROOT / "src" / "cfexport").rglob("*.py")}
-    data = {"cfexport/schema/framework.schema.json"} | {
+    data = {"cfexport/schema/framework.schema.json", "cfexport/schema/round-summary.schema.json"} | {
         f"cfexport/_templates/{p.relative_to(ROOT / 'templates').as_posix()}"
         for p in (ROOT / "templates").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert "cfexport/_templates/fonts/LICENSE-DejaVu.txt" in data and "cfexport/_templates/theme.yaml" in data

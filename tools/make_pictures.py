@@ -97,6 +97,48 @@ def web_pictures() -> None:
             browser.close()
 
 
+def fill_round(packs: Path, returns: Path) -> None:
+    """Fill in two of the example round's packs as people would (openpyxl, python-docx); the third is not returned."""
+    import docx
+    import openpyxl
+
+    ratings = ["Not yet", "Sometimes", "Consistently"]
+    returns.mkdir(parents=True, exist_ok=True)
+    for n, folder in enumerate(sorted(p for p in packs.iterdir() if p.is_dir())[:2]):
+        wb = openpyxl.load_workbook(folder / "self-assessment.xlsx")
+        ws = wb["Self-assessment"]
+        head = next(r[0].row for r in ws.iter_rows(max_row=40) if any(c.value == "Self rating" for c in r))
+        cols = {c.value: c.column for c in ws[head] if c.value}
+        for r in range(head + 1, ws.max_row + 1):
+            no = ws.cell(r, cols["No."]).value
+            if isinstance(no, int):
+                ws.cell(r, cols["Self rating"]).value = ratings[min(2, (no + n) % 4)]
+                ws.cell(r, cols["Manager rating"]).value = ratings[min(2, (no * 3 + n) % 4)]
+                ws.cell(r, cols["Evidence"]).value = f"Example {no}"
+        wb.save(returns / f"returned-{n + 1}.xlsx")
+        doc = docx.Document(str(folder / "promotion-case.docx"))
+        for i, table in enumerate(doc.tables):
+            if [c.text for c in table.rows[0].cells][:1] == ["Example"] and i % 2 == n:
+                table.rows[1].cells[0].text = "Led the model rollout"
+            elif table.rows[0].cells[0].text == "Summary of the evidence":
+                table.rows[0].cells[1].text = "Strong evidence; ready." if n == 0 else "Nearly there."
+        doc.save(str(returns / f"case-{n + 1}.docx"))
+
+
+def round_summary(tmp: Path) -> None:
+    """docs/images/round-summary.png: the People sheet of `cfexport collect` on the example round."""
+    out = tmp / "round"
+    run(CFEXPORT, "packs", "--people", ROOT / "examples" / "people.csv", "--out", out, "--jobs", "1")
+    fill_round(out / "packs", tmp / "returns")
+    summary = tmp / "round-summary.xlsx"
+    run(CFEXPORT, "collect", "returns", "--round", out / "packs", "--out", summary, cwd=tmp)
+    run("soffice", "--headless", f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "pdf",
+        "--outdir", tmp, summary)
+    image = trim(page(tmp / "round-summary.pdf", 1, 220, tmp / "summary"))
+    # the People sheet up to the manager's summary (the file paths and pack ids follow on the right)
+    save(image.crop((0, 0, int(image.width * 0.738), image.height)), "round-summary.png")
+
+
 def main() -> None:
     if "--web" in sys.argv[1:]:
         web_pictures()
@@ -105,8 +147,13 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed to render the pictures")
     IMAGES.mkdir(parents=True, exist_ok=True)
+    if sys.argv[1:] == ["round-summary"]:  # only the collect picture: python tools/make_pictures.py round-summary
+        with tempfile.TemporaryDirectory() as tmp_s:
+            round_summary(Path(tmp_s))
+        return
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
+        round_summary(tmp)
         out = tmp / "out"
         run(CFEXPORT, "build", "--out", out, "--jobs", "1")
         run(CFEXPORT, "pack", "--role", "mlengineer/ml-engineer", "--from", "5", "--to", "6",

@@ -248,8 +248,10 @@ def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str,
     from cfexport.exporters.pdf import render_cards
     from cfexport.exporters.xlsx import render_self_assessment
 
+    from cfexport.collect.provenance import stamp_pack
+
     req = pack.request
-    return {
+    files = {
         "promotion-case.docx": render_promotion_case(framework, pack.current, pack.target, req.person,
                                                      req.manager, context),
         "self-assessment.xlsx": render_self_assessment(framework, pack.current, pack.target, req.person,
@@ -257,6 +259,8 @@ def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str,
         "level-cards.pdf": render_cards(framework, [pack.current, pack.target], context,
                                         f"{pack.current.title} and {pack.target.title}"),
     }
+    # what the Word and Excel files were made from, in their custom properties (read back by `collect`)
+    return stamp_pack(files, framework, pack.current, pack.target, req.person, req.manager, context)
 
 
 def zip_pack(files: dict[str, bytes], folder: str, context: Context) -> bytes:
@@ -314,7 +318,7 @@ def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Con
                 round_index.check_replaceable(packs_dir)
             for pack, files, probs in render_packs(framework, packs, context, jobs):
                 problems.extend(probs)
-                record = _record_bytes(pack, files)
+                record = _record_bytes(pack, files, context.version)
                 if as_zip:
                     stage.write(f"{pack.folder}.zip", zip_pack({**files, PACK_RECORD: record}, pack.folder, context))
                     written.append(f"packs/{pack.folder}.zip")
@@ -352,8 +356,12 @@ def _identity(record: dict) -> tuple:
             record.get("current"), record.get("target"))
 
 
-def _record_bytes(pack: Pack, files: dict[str, bytes]) -> bytes:
-    record = {**pack.record(), "cfexport": __version__, "files": sorted(files)}
+def _record_bytes(pack: Pack, files: dict[str, bytes], version: str | None = None) -> bytes:
+    from cfexport.collect.provenance import pack_id
+
+    rec = pack.record()
+    record = {**rec, "pack_id": pack_id(rec["person"], rec["manager"], rec["role"], rec["current"], rec["target"]),
+              "framework_version": version, "cfexport": __version__, "files": sorted(files)}
     return (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
