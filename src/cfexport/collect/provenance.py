@@ -31,6 +31,7 @@ import zipfile
 from datetime import datetime
 from xml.sax.saxutils import escape, quoteattr
 
+from cfexport.ids import statement_ids
 from cfexport.model import Craft, Framework, Level, Role
 
 FORMAT = 1
@@ -74,28 +75,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(" ".join(unicodedata.normalize("NFC", text).split()).encode("utf-8")).hexdigest()
 
 
-def statement_id(craft_id: str, level: int, scope: str, area_id: str, index: int) -> str:
-    """A statement's id: craft, level, scope (`craft` or the specialism id), area and its
-    1-based place among that area's statements. The one place ids are made: when
-    framework.json gets stable statement ids of its own, this is the function to change."""
-    return f"{craft_id}/{level}/{scope}/{area_id}/{index}"
-
-
 def level_statement_ids(craft: Craft, level: Level) -> dict[int, str]:
-    """`id(statement)` -> its statement id, for every statement of one level page."""
+    """`id(statement)` -> its statement id, for every statement of one level page: the stable
+    ids framework.json and `changes` use (`cfexport.ids`), so one id means one statement
+    everywhere."""
     out: dict[int, str] = {}
-    counts: dict[tuple[str, str], int] = {}
     for exp in level.expectations:
-        if exp.specialism is None:
-            scope = "craft"
-        elif exp.specialism in craft.specialisms:
-            scope = craft.specialism_ids[craft.specialisms.index(exp.specialism)]
-        else:
-            scope = re.sub(r"[^a-z0-9]+", "-", exp.specialism.lower()).strip("-") or "specialism"
-        for statement in exp.statements:
-            key = (scope, exp.area_id)
-            counts[key] = counts.get(key, 0) + 1
-            out[id(statement)] = statement_id(craft.id, level.number, scope, exp.area_id, counts[key])
+        for statement, sid in zip(exp.statements, statement_ids(craft, level, exp)):
+            out[id(statement)] = sid
     return out
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from cfexport.collect.inputs import Skipped
 from cfexport.collect.match import PackReturn
 from cfexport.collect.provenance import PROMOTION_CASE, SELF_ASSESSMENT
-from cfexport.collect.read import Returned
 
 STATUSES = ("returned", "missing", "partial", "unreadable", "edited")
 NAMES = {SELF_ASSESSMENT: "self-assessment", PROMOTION_CASE: "promotion case"}

@@ -140,7 +140,7 @@ def _ours(path: Path) -> bool:
         if path.suffix.lower() == ".json":
             with open(path, "rb") as f:
                 head = f.read(4096).decode("utf-8", "replace")
-            return f'"generator": "cfexport collect' in head
+            return '"generator": "cfexport collect' in head
         with zipfile.ZipFile(path) as zf:
             return MARK.encode() in zf.read("docProps/core.xml")
     except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError):
