@@ -139,7 +139,7 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
     """The three documents of one pack, by file name."""
     from cfexport.exporters.docx import render_promotion_case
-    from cfexport.exporters.pdf import render_cards
+    from cfexport.exporters.pdf import render_pack_cards
     from cfexport.exporters.xlsx import render_self_assessment
 
     req = pack.request
@@ -148,8 +148,7 @@ def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str,
                                                      req.manager, context),
         "self-assessment.xlsx": render_self_assessment(framework, pack.current, pack.target, req.person,
                                                        req.manager, context),
-        "level-cards.pdf": render_cards(framework, [pack.current, pack.target], context,
-                                        f"{pack.current.title} and {pack.target.title}"),
+        "level-cards.pdf": render_pack_cards(framework, pack.current, pack.target, context),
     }
 
 
