@@ -268,7 +268,7 @@ def _load_settings(templates: Path) -> Settings:
         new_fill=colour("new_fill", "new", "E2F0D9"),
         absent_fill=colour("absent_fill", None, "F2F2F2"),
         absent_font=colour("absent_font", None, "595959"),
-        bullet=bullet, paper=paper.upper(), widths=widths, ratings=ratings,
+        bullet=bullet, paper=paper, widths=widths, ratings=ratings,
         rating_fills=tuple(hex_colour(f) for f in fills),
         assessment_help=help_text.strip(),
     )
