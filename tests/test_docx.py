@@ -521,6 +521,15 @@ def test_promotion_case_ml_engineer_5_to_6(ml_case, shipped):
     assert list(areas) == [c.area_title for c in changes]
     for ch in changes:
         parts = by_heading(areas[ch.area_title], "Heading 3")
+        # an area's parts look like headings but are body text: the navigation pane lists areas only
+        for b in areas[ch.area_title]:
+            if b[1] == "Heading 3":
+                assert b[3]._p.pPr.find(qn("w:outlineLvl")).get(qn("w:val")) == "9"
+        if not ch.target:  # nothing at the target level to gather evidence for: no table
+            assert list(parts) == ["What Level 5 · Junior expects", "What Level 6 · Mid-Level expects"]
+            assert texts(parts["What Level 6 · Mid-Level expects"], "Body Text") == [
+                "No evidence to gather here: Level 6 · Mid-Level does not describe this area yet."]
+            continue
         assert list(parts) == ["What Level 5 · Junior expects", "What Level 6 · Mid-Level expects", "Evidence"]
         assert texts(parts["What Level 5 · Junior expects"], "List Bullet") == [s.text for s in ch.current]
         tgt = parts["What Level 6 · Mid-Level expects"]
@@ -545,6 +554,17 @@ def test_promotion_case_ml_engineer_5_to_6(ml_case, shipped):
     summary = section(items, "Manager's summary")
     [table] = [b[3] for b in summary if b[0] == "table"]
     assert [r.cells[0].text for r in table.rows][:2] == ["Summary of the evidence", "Strengths"]
+    # the manager is known: their row says who; the boxes to write in are at least 25 mm tall
+    assert [r.cells[1].text for r in table.rows if r.cells[0].text == "Manager"] == ["Grace Hopper"]
+    heights = [int(r._tr.trPr.find(qn("w:trHeight")).get(qn("w:val"))) for r in table.rows]
+    assert min(heights[:4]) >= 1417
+    # evidence tables sit on the text margin (the template is in Word 2010 mode: indent by the cell padding)
+    for t in doc.tables:
+        assert t._tbl.tblPr.find(qn("w:tblInd")).get(qn("w:w")) == "108"
+    # the logo's alternative text comes from the theme
+    alts = [d.get("descr") for d in doc.sections[0].header._element.iter(
+        "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")]
+    assert alts == ["Company logo"]
     header = "\n".join(p.text for t in doc.sections[0].header.tables for c in t._cells for p in c.paragraphs)
     assert "Promotion case: Ada Lovelace · ML Engineer, Level 5 → 6" in header
     assert doc.core_properties.category == "Promotion case"

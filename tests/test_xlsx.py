@@ -172,12 +172,18 @@ def test_matrix_is_made_for_people_and_printers(shipped_matrix):
     ws = wb["ML Engineer"]
     assert ws.freeze_panes == "B3"
     assert ws.auto_filter.ref == f"A2:G{ws.max_row}"
-    assert ws.page_setup.orientation == "landscape"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
-    assert ws.print_title_rows == "$1:$2"
-    assert ws.oddHeader.right.text == "&A" and ws.oddFooter.right.text == "Page &P of &N"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+    # printed large enough to read: whole level columns per page, the area column repeated
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and int(ws.page_setup.scale) >= 85
+    assert [b.id for b in ws.col_breaks.brk] == [5] and ws.print_title_cols == "$A:$A"
+    assert ws.print_title_rows == "$2:$2" and ws.print_area == "'ML Engineer'!$A$2:$G$8"
+    assert ws.oddHeader.right.text == "ML and Edge ML Engineer Craft · ML Engineer"
+    assert ws.oddFooter.right.text == "Page &P of &N"
     assert ws.oddHeader.left.text == "Vaarst Career Framework"
+    # no `version:` in the framework: the footer says when it was built, not "Version <date>"
+    assert ws.oddFooter.left.text == "Built 2023-11-14"
+    assert TODO_TEXT in ws.oddFooter.center.text and ABSENT_TEXT in ws.oddFooter.center.text
+    assert all(c.value not in (TODO_TEXT, ABSENT_TEXT) for c in ws[1])  # no legend above the level headers
     for row in ws.iter_rows(min_row=3):
         lines = max(len(str(c.value).split("\n")) for c in row if c.value)
         height = ws.row_dimensions[row[0].row].height
@@ -186,7 +192,8 @@ def test_matrix_is_made_for_people_and_printers(shipped_matrix):
     for letter in "ABCDEFG":
         assert ws.column_dimensions[letter].width >= 14
     about = [c.value for row in wb["About"].iter_rows() for c in row if c.value]
-    assert "Vaarst Career Framework" in about and "2023-11-14" in about
+    assert "Vaarst Career Framework" in about and "2023-11-14 22:13 UTC" in about
+    assert about[about.index("Version") + 1].startswith("not given")  # the build date is not a version
     assert TODO_TEXT in about and ABSENT_TEXT in about
     assert wb.properties.title == "Vaarst Career Framework: competency matrix"
     assert wb.properties.creator == "Vaarst Career Framework"

@@ -3,10 +3,11 @@
     make pictures
 
 Builds the shipped framework and one promotion pack, opens the Word and Excel files with
-LibreOffice (as a person's office suite would) and renders pages with pdftoppm.
-Needs soffice and pdftoppm (see the README's set-up). The web page's pictures (`--web` makes
-only those) are screenshots of `cfexport serve` in headless Chromium (the system's
-`chromium`, driven by Playwright from the test extras).
+LibreOffice (as a person's office suite would) and renders pages with pdftoppm: each
+picture is a whole printed A4 page. Needs soffice and pdftoppm (see the README's set-up);
+with Carlito installed (fonts-crosextra-carlito) the sheets measure as in Excel with Calibri.
+The web page's pictures (`--web` makes only those) are screenshots of `cfexport serve` in
+headless Chromium (the system's `chromium`, driven by Playwright from the test extras).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PIL import Image, ImageChops
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
@@ -33,19 +34,6 @@ def run(*cmd: str | Path, cwd: Path = ROOT) -> None:
 def page(pdf: Path, number: int, dpi: int, out: Path) -> Image.Image:
     run("pdftoppm", "-png", "-r", str(dpi), "-f", str(number), "-l", str(number), "-singlefile", pdf, out)
     return Image.open(f"{out}.png").convert("RGB")
-
-
-def trim(image: Image.Image, margin: int = 12) -> Image.Image:
-    """Crop to the sheet's content, leaving out the printed header and footer lines and the
-    white space around (a spreadsheet page is mostly margin)."""
-    band = int(image.height * 0.06)
-    body = image.crop((0, band, image.width, image.height - band))
-    box = ImageChops.difference(body, Image.new("RGB", body.size, "white")).getbbox()
-    if not box:
-        return image
-    left, top, right, bottom = box
-    return body.crop((max(0, left - margin), max(0, top - margin),
-                      min(body.width, right + margin), min(body.height, bottom + margin)))
 
 
 def side_by_side(images: list[Image.Image], gap: int = 20) -> Image.Image:
@@ -160,14 +148,17 @@ def main() -> None:
             "--person", "Alex Example", "--manager", "Sam Manager", "--out", out)
         pack = out / "packs" / "alex-example-mlengineer-ml-engineer-level-5-to-6"
         docs = [out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-5.docx",
-                pack / "promotion-case.docx", out / "competency-matrix.xlsx"]
+                pack / "promotion-case.docx", out / "competency-matrix.xlsx", pack / "self-assessment.xlsx"]
         run("soffice", "--headless", f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "pdf",
             "--outdir", tmp, *docs)
         save(page(tmp / "ml-engineer-level-5.pdf", 1, 75, tmp / "docx"), "docx.png")
-        save(side_by_side([page(tmp / "promotion-case.pdf", n, 75, tmp / f"case{n}") for n in (2, 3)]),
+        save(side_by_side([page(tmp / "promotion-case.pdf", n, 75, tmp / f"case{n}") for n in (1, 2)]),
              "promotion-case.png")
-        save(trim(page(tmp / "competency-matrix.pdf", 1, 110, tmp / "xlsx")), "xlsx.png")
+        # the printed sheets as whole A4 pages, at a size where their text can be read
+        save(page(tmp / "competency-matrix.pdf", 1, 100, tmp / "xlsx"), "xlsx.png")
+        save(page(tmp / "self-assessment.pdf", 1, 100, tmp / "assessment"), "self-assessment.png")
         save(page(out / "level-cards" / "ml-and-edge-ml-engineer-craft.pdf", 1, 90, tmp / "cards"), "pdf.png")
+        save(page(pack / "level-cards.pdf", 1, 90, tmp / "pack-cards"), "pack-cards.png")
         changes = changes_docx(tmp)
         run("soffice", "--headless", f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "pdf",
             "--outdir", tmp / "changes-pdf", changes)

@@ -5,7 +5,7 @@ descriptions and promotion cases.
 
 HR normally restyles the template in Word (Home > Styles > Modify; Insert > Header to swap
 the logo) and never needs this script. It exists so the shipped template can be rebuilt
-from `theme.yaml` (colours: `colours.*`; Word font and page size: `docx.font`, `docx.page`)
+from `theme.yaml` (colours: `colours.*`; Word font: `docx.font`; page size: `paper:` or `docx.page`)
 and reviewed as code. The output is byte-identical for the same theme.
 
 Every style cfexport uses is defined here with the name the exporter looks up
@@ -33,7 +33,7 @@ from docx.oxml.ns import nsdecls, qn  # noqa: E402
 from docx.shared import Cm  # noqa: E402
 
 from cfexport.repro import normalise_zip  # noqa: E402
-from cfexport.theme import section  # noqa: E402
+from cfexport.theme import paper, section  # noqa: E402
 
 FIXED_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)  # the template's own (irrelevant) dates
 PAGES = {"A4": (11906, 16838), "Letter": (12240, 15840)}  # twips
@@ -268,7 +268,7 @@ def specimen(text_width: int) -> list[str]:
 
 def build(templates: Path) -> bytes:
     theme = section(templates, "docx")
-    page_w, page_h = PAGES.get(str(theme.get("page") or "A4"), PAGES["A4"])
+    page_w, page_h = PAGES[paper(templates, theme.get("page"), "docx.page") or "A4"]  # docx.page, else paper:
     text_width = page_w - 2 * MARGIN_X
     primary = colour((theme.get("colours") or {}).get("primary"), "1F3A5F")
 

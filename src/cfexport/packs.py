@@ -245,7 +245,7 @@ def _trim(row: list[str], keep: int = 0) -> list[str]:
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
     """The three documents of one pack, by file name."""
     from cfexport.exporters.docx import render_promotion_case
-    from cfexport.exporters.pdf import render_cards
+    from cfexport.exporters.pdf import render_pack_cards
     from cfexport.exporters.xlsx import render_self_assessment
 
     from cfexport.collect.provenance import stamp_pack
@@ -256,8 +256,7 @@ def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str,
                                                      req.manager, context),
         "self-assessment.xlsx": render_self_assessment(framework, pack.current, pack.target, req.person,
                                                        req.manager, context),
-        "level-cards.pdf": render_cards(framework, [pack.current, pack.target], context,
-                                        f"{pack.current.title} and {pack.target.title}"),
+        "level-cards.pdf": render_pack_cards(framework, pack.current, pack.target, context),
     }
     # what the Word and Excel files were made from, in their custom properties (read back by `collect`)
     return stamp_pack(files, framework, pack.current, pack.target, req.person, req.manager, context)

@@ -73,11 +73,12 @@ _COLOURS = _keys(primary=TEXT, accent=TEXT, todo=TEXT, new=TEXT, text=TEXT)
 _LABELS = ("subtitle expectations not_defined no_expectations next_level next_level_intro next_not_defined "
            "next_no_expectations next_unchanged new changed previous new_area promotion_title person role "
            "current_level target_level manager no_manager date how_to_use areas current_expects target_expects "
-           "evidence summary").split()
+           "evidence no_evidence summary").split()
 SCHEMA = _keys(
+    paper=TEXT,
     colours=_COLOURS,
     fonts=_keys(body=TEXT),
-    docx=_keys(template=TEXT, evidence_rows=INT, font=TEXT, page=TEXT,
+    docx=_keys(template=TEXT, evidence_rows=INT, font=TEXT, page=TEXT, logo_alt=TEXT,
                labels=_keys(**dict.fromkeys(_LABELS, TEXT), evidence_columns=TEXTS, summary_rows=TEXTS)),
     xlsx=_keys(font=TEXT, font_size=NUMBER, paper=TEXT, bullet=TEXT, header_fill=TEXT, header_font=TEXT,
                title_font=TEXT, todo_fill=TEXT, new_fill=TEXT, absent_fill=TEXT, absent_font=TEXT,
@@ -88,7 +89,7 @@ SCHEMA = _keys(
               cards_per_sheet=_Spec("text", "int"), gutter=NUMBER, card_margin=NUMBER, cut_marks=BOOL,
               font_size=NUMBER, min_font_size=NUMBER, fonts=_keys(regular=TEXT, bold=TEXT),
               colours=_keys(**{k: TEXT for k in ("band", "band_text", "heading", "bullet", "muted", "cut_marks",
-                                                  "border", "primary", "accent", "todo", "text")}),
+                                                  "border", "primary", "accent", "todo", "text", "new")}),
               logo=TEXT, base_url=TEXT),
 )
 
@@ -275,6 +276,23 @@ def section(templates: Path, name: str) -> dict:
     if not isinstance(own, dict):
         raise ExportError(f"{Path(templates) / THEME_FILE}: section '{name}' must be a set of 'key: value' lines")
     return {"colours": theme.get("colours") or {}, "fonts": theme.get("fonts") or {}, **own}
+
+
+PAPERS = ("A4", "Letter")
+
+
+def paper(templates: Path, override: object = None, key: str = "paper", allowed: tuple[str, ...] = PAPERS) -> str | None:
+    """The paper a document prints on: the section's own `override` when given, else the theme's
+    top-level `paper:` (A4 or Letter); None when the theme sets neither. Spelling is free
+    ("letter", "a4"); anything else is an error naming the key."""
+    theme = load_theme(Path(templates))
+    value, where = (override, key) if override not in (None, "") else (theme.get("paper"), "paper")
+    if value in (None, ""):
+        return None
+    for name in allowed:
+        if str(value).strip().casefold() == name.casefold():
+            return name
+    raise ExportError(f"{Path(templates) / THEME_FILE}: {where} must be {' or '.join(allowed)}, not {value!r}")
 
 
 @lru_cache(maxsize=8)

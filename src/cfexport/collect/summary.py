@@ -100,11 +100,18 @@ def pack_facts(pack: PackReturn, ratings: tuple[str, ...], version: str | None,
         "new_rated": sum(1 for s in new if s["id"] in rated and rated[s["id"]].manager),
         "evidence_rows": sum(evidence.values()),
         "areas": areas,
-        "summary": dict(case.summary) if case and not case.error else {},
+        "summary": _filled_in(case.summary, pack.manager) if case and not case.error else {},
         "edited_statements": edited,
         "unknown_ratings": unknown,
         "problems": problems,
     }
+
+
+def _filled_in(summary: dict[str, str], manager: str | None) -> dict[str, str]:
+    """The manager's summary as written: the row cfexport filled in itself (the manager's name)
+    is not part of it."""
+    prefilled = " ".join((manager or "").split())
+    return {k: v for k, v in summary.items() if not prefilled or " ".join(v.split()) != prefilled}
 
 
 def _status(pack, sa, case, chosen, edited, statements, rated) -> str:

@@ -38,12 +38,21 @@ class Context:
     build_time: datetime
     version: str
     problems: list[Problem] = field(default_factory=list)
+    versioned: bool | None = None  # the framework has a `version`; None: guess (a version equal to the build date is not one)
 
     @classmethod
     def for_framework(cls, framework: Framework, templates: Path, when: datetime) -> Context:
         """The context of one build or promotion round: the framework's version, else the build date."""
         return cls(templates=Path(templates).absolute(), build_time=when,
-                   version=framework.version or when.date().isoformat())
+                   version=framework.version or when.date().isoformat(), versioned=bool(framework.version))
+
+    @property
+    def stamp(self) -> str:
+        """"Version 2.1" when the framework has a version, else "Built 2026-12-01": a build date
+        is never labelled as a version."""
+        built = self.build_time.date().isoformat()
+        versioned = self.versioned if self.versioned is not None else self.version != built
+        return f"Version {self.version}" if versioned else f"Built {built}"
 
     def warn(self, source: Source, message: str) -> None:
         self.problems.append(Problem("warning", source, message))

@@ -187,8 +187,8 @@ def render_promotion_case(framework: Framework, current: Role, target: Role, per
                        ("date", date)):
         w.rich("cover", [(f"{w.label(key)}: ", "strong"), (value, None)])
 
-    # How to use
-    w.para("h1", w.label("how_to_use"), page_break=True)
+    # How to use: on the cover page, which it fills
+    w.para("h1", w.label("how_to_use"))
     new_count = sum(1 for ch in changes for c in ch.changes if c.kind == "new")
     reworded = sum(1 for ch in changes for c in ch.changes if c.kind == "changed")
     for text in intro(context, PROMOTION_INTRODUCTION, person=person, manager=manager, framework=framework.title,
@@ -199,29 +199,37 @@ def render_promotion_case(framework: Framework, current: Role, target: Role, per
                       illustrative=current.level.illustrative or target.level.illustrative):
         w.para("body", text)
 
-    # Per area: current, target (new highlighted), evidence
+    # Per area: current, target (new highlighted), evidence. Only the areas are headings (the
+    # navigation pane lists them); the parts of an area look like Heading 3 but are body text.
     columns = w.labels["evidence_columns"]
     fractions = _fractions(len(columns))
     areas = {a.area_id: a for a in target.areas()} | {a.area_id: a for a in current.areas()}
-    w.para("h1", w.label("areas"))
+    w.para("h1", w.label("areas"), page_break=True)
     for ch in changes:
         _area_heading(w, ch.area_title, areas.get(ch.area_id))
         if ch.new_area:
             w.rich("body", [(w.label("new_area", level=tgt_label), "label")], keep_next=True)
-        w.para("h3", w.label("current_expects", level=cur_label))
+        w.para("h3", w.label("current_expects", level=cur_label), body_level=True)
         _statements(w, ch.current, ch.current_todo)
-        w.para("h3", w.label("target_expects", level=tgt_label))
+        w.para("h3", w.label("target_expects", level=tgt_label), body_level=True)
         if ch.target:
             _changes(w, ch, only_added=False)
         else:
             _statements(w, (), ch.target_todo)
-        w.para("h3", w.label("evidence"))
-        w.table(columns, [[""] * len(columns) for _ in range(w.settings.evidence_rows)], fractions,
-                min_height=680)
+        if ch.target:
+            w.para("h3", w.label("evidence"), body_level=True)
+            w.table(columns, [[""] * len(columns) for _ in range(w.settings.evidence_rows)], fractions,
+                    min_height=680)
+        else:  # nothing at the target level to show evidence for
+            w.para("body", w.label("no_evidence", level=tgt_label))
 
-    # Manager's summary
+    # Manager's summary: boxes to write in that fill the page; the manager's name filled in
     w.para("h1", w.label("summary"), page_break=True)
-    w.table(None, [[row, ""] for row in w.labels["summary_rows"]], [0.3, 0.7], first_column=True, min_height=900)
+    rows = w.labels["summary_rows"]
+    short = {w.label("manager"), w.label("date")}
+    filled = {w.label("manager"): manager}
+    w.table(None, [[row, filled.get(row, "")] for row in rows], [0.3, 0.7], first_column=True,
+            heights=_summary_heights(w, [row in short for row in rows]))
 
     values = _values(framework, target, context)
     values.update(role=f"{current.title} → {target.title}", level=f"{cur_label} → {tgt_label}", person=person,
@@ -250,6 +258,16 @@ def _statements(w: Writer, statements: tuple[Statement, ...], todo: bool) -> Non
         w.para("todo", w.label("not_defined"))
     else:
         w.para("body", w.label("no_expectations"))
+
+
+def _summary_heights(w: Writer, short: list[bool]) -> list[int]:
+    """Row heights (twips) of the manager's summary: a line for the name and the date, the rest
+    of the page shared by the boxes to write in (between 25 and 50 mm each)."""
+    line = 567  # 1 cm
+    page = w.text_height or 14000
+    spare = page - 2200 - line * sum(short)  # the heading, the table's padding, a margin
+    tall = max(1417, min(2835, spare // max(1, short.count(False))))
+    return [line if s else tall for s in short]
 
 
 def _fractions(n: int) -> list[float]:

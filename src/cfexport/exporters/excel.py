@@ -26,7 +26,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.dimensions import RowDimension
@@ -36,7 +36,7 @@ from cfexport.exporters.base import Context, ExportError
 from cfexport.model import Source
 from cfexport.repro import normalise_zip
 from cfexport.text import ILLEGAL
-from cfexport.theme import THEME_FILE, hex_colour, section
+from cfexport.theme import THEME_FILE, hex_colour, paper as theme_paper, section
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
 MAX_SHEET_NAME = 31
@@ -187,8 +187,8 @@ class Settings:
     assessment_help: str
 
 
-_DEFAULT_WIDTHS = {"area": 22, "scope": 14, "definition": 34, "level": 40, "statement": 80,
-                   "assessment_statement": 60, "evidence": 45, "notes": 30}
+_DEFAULT_WIDTHS = {"area": 22, "scope": 14, "definition": 34, "level": 40, "statement": 60,
+                   "assessment_statement": 46, "evidence": 45, "notes": 30}
 _DEFAULT_HELP = (
     "Rate each statement of the target level, yourself and then with your manager. Under Evidence, "
     "give concrete examples: what you did, its impact, and a link. A rating is a summary of the "
@@ -243,9 +243,8 @@ def _load_settings(templates: Path) -> Settings:
         raise ExportError(f"{where}: xlsx.rating_fills must be a list of hex colours like \"C6E0B4\"")
     fills = tuple(f.lstrip("#").upper() for f in fills)
 
-    paper = str(raw.get("paper", "A4"))
-    if paper.upper() not in ("A4", "LETTER", "A3"):
-        raise ExportError(f"{where}: xlsx.paper must be A4, A3 or Letter, not {paper!r}")
+    # xlsx.paper when given, else the theme's top-level `paper:`, else A4
+    paper = theme_paper(templates, raw.get("paper"), "xlsx.paper", ("A4", "A3", "Letter")) or "A4"
     size = raw.get("font_size", 10)
     if not isinstance(size, (int, float)) or not 6 <= size <= 24:
         raise ExportError(f"{where}: xlsx.font_size must be a number between 6 and 24")
@@ -269,7 +268,7 @@ def _load_settings(templates: Path) -> Settings:
         new_fill=colour("new_fill", "new", "E2F0D9"),
         absent_fill=colour("absent_fill", None, "F2F2F2"),
         absent_font=colour("absent_font", None, "595959"),
-        bullet=bullet, paper=paper.upper(), widths=widths, ratings=ratings,
+        bullet=bullet, paper=paper, widths=widths, ratings=ratings,
         rating_fills=tuple(hex_colour(f) for f in fills),
         assessment_help=help_text.strip(),
     )
@@ -320,7 +319,9 @@ class Styles:
             "cf value": dict(font=body, alignment=Alignment(vertical="top")),  # no wrap: runs on to the right
             "cf label": dict(font=bold, alignment=Alignment(vertical="top", wrap_text=True)),
             "cf plain": dict(font=body, alignment=top_wrap),
-            "cf input": dict(font=body, border=grid, alignment=top_wrap),
+            # what people fill in: the only cells left editable on a protected sheet
+            "cf input": dict(font=body, border=grid, alignment=top_wrap, protection=Protection(locked=False)),
+            "cf index": dict(font=body, border=grid, alignment=Alignment(vertical="top", horizontal="center")),
             "cf total": dict(font=bold, border=grid, alignment=Alignment(vertical="top")),
         }
         for name, kw in specs.items():
@@ -361,10 +362,14 @@ def put_text(ws, row: int, column: int, text: str, style: str, styles: Styles,
     return cell
 
 
-def put_value(ws, row: int, column: int, value, style: str, styles: Styles):
-    """Write a value of ours (a number, or a formula cfexport built)."""
+def put_value(ws, row: int, column: int, value, style: str, styles: Styles, cached: float | None = None):
+    """Write a value of ours (a number, or a formula cfexport built). A formula's `cached`
+    value is stored with it, so a preview that does not calculate (mail, Quick Look) shows
+    it rather than a blank."""
     cell = Cell(ws, row=row, column=column, value=value, style_array=styles.array(style))
     ws._add_cell(cell)
+    if cached is not None and cell.data_type == "f":
+        ws.__dict__.setdefault("_cf_cached", {})[cell.coordinate] = cached
     return cell
 
 
@@ -410,16 +415,49 @@ def row_height(s: Settings, lines: int) -> float:
 
 # --- sheets and saving ------------------------------------------------------------
 
-def print_setup(ws, s: Settings, title_rows: str, left_header: str, left_footer: str) -> None:
-    """Landscape, one page wide, title rows on every page, sheet name and page numbers."""
+# --- print ----------------------------------------------------------------------------
+# Paper in points (portrait) and the margins print_setup sets, in inches.
+PAPER_POINTS = {"A4": (595.3, 841.9), "A3": (841.9, 1190.6), "Letter": (612.0, 792.0)}
+MARGIN_X, MARGIN_Y = 0.4, 0.7
+# Printed body text is at least this size: a sheet never prints smaller than MIN_PRINT_PT / font_size.
+MIN_PRINT_PT = 8.5
+# A column `w` characters wide is w * 7 pixels of the workbook's default font (Calibri 11), 0.75 pt each,
+# in Excel; LibreOffice (with Carlito, Calibri's metric twin) draws it about 6 % wider. 8.5 % in hand.
+POINTS_PER_CHAR = 7 * 0.75 * 1.085
+
+
+def usable_chars(s: Settings, landscape: bool = True) -> float:
+    """How many characters of column width fit across the printable width at 100 %."""
+    short, long = PAPER_POINTS[s.paper]
+    return ((long if landscape else short) - 2 * 72 * MARGIN_X) / POINTS_PER_CHAR
+
+
+def min_scale(s: Settings) -> float:
+    """The smallest print scale that keeps body text at MIN_PRINT_PT or more."""
+    return min(1.0, MIN_PRINT_PT / s.font_size)
+
+
+def print_setup(ws, s: Settings, title_rows: str, left_header: str, left_footer: str,
+                scale: int | None = None) -> None:
+    """Landscape, title rows on every page, sheet name and page numbers; one page wide, or at
+    `scale` percent when given (the caller sets column breaks and title columns). Merged
+    cells must not reach past the last column that holds a value."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = {"A4": ws.PAPERSIZE_A4, "A3": ws.PAPERSIZE_A3,
-                               "LETTER": ws.PAPERSIZE_LETTER}[s.paper]
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+                               "Letter": ws.PAPERSIZE_LETTER}[s.paper]
+    if scale is None:
+        # one page wide: the scale is computed here rather than left to "fit to width", which
+        # an office suite measuring with another font would shrink below a legible size
+        from openpyxl.utils import get_column_letter
+
+        total = sum(ws.column_dimensions[get_column_letter(c)].width or 13 for c in range(1, ws.max_column + 1))
+        # (at most 98 %: at 100 % LibreOffice may spill an empty sliver page past the last column)
+        scale = max(10, min(98, int(100 * usable_chars(s) / max(total, 1))))
+    ws.page_setup.scale = scale
+    ws.page_setup.pageOrder = "downThenOver"  # every area of some levels, then the next levels
     ws.print_title_rows = title_rows
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.7, header=0.3, footer=0.3)
+    ws.page_margins = PageMargins(left=MARGIN_X, right=MARGIN_X, top=MARGIN_Y, bottom=MARGIN_Y, header=0.3,
+                                  footer=0.3)
     ws.oddHeader.left.text = hf_escape(left_header)
     ws.oddHeader.right.text = "&A"
     ws.oddFooter.left.text = hf_escape(left_footer)
@@ -444,7 +482,36 @@ def save(wb: Workbook, context: Context, title: str, creator: str, subject: str 
     props.lastModifiedBy = "cfexport"  # the mark that says a workbook is ours (as in Word files)
     props.created = when
     props.modified = when
-    wb.calculation.fullCalcOnLoad = True  # our formulas have no cached values: compute on open
+    wb.calculation.fullCalcOnLoad = True  # Excel and LibreOffice compute the formulas again on open
     buf = io.BytesIO()
     wb.save(buf)
-    return normalise_zip(buf.getvalue(), context.build_time)
+    data = _cache_formula_values(buf.getvalue(), wb)
+    return normalise_zip(data, context.build_time)
+
+
+def _cache_formula_values(data: bytes, wb: Workbook) -> bytes:
+    """Store each formula's value (noted by put_value) beside it: openpyxl writes formulas with
+    an empty value, which a preview that does not calculate shows as a blank cell."""
+    import zipfile
+
+    sheets = {f"xl/worksheets/sheet{i}.xml": ws.__dict__.get("_cf_cached")
+              for i, ws in enumerate(wb.worksheets, 1)}
+    if not any(sheets.values()):
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            cached = sheets.get(item.filename)
+            if cached:
+                def value(m: re.Match) -> str:
+                    v = cached.get(m.group(2))
+                    shown = "" if v is None else (str(int(v)) if float(v).is_integer() else repr(float(v)))
+                    return f"{m.group(1)}<v>{shown}</v>" if shown else m.group(0)
+
+                body = _FORMULA_CELL.sub(value, body.decode("utf-8")).encode("utf-8")
+            dst.writestr(item, body)
+    return out.getvalue()
+
+
+_FORMULA_CELL = re.compile(r'(<c r="([A-Z]+[0-9]+)"[^>]*><f>[^<]*</f>)(?:<v\s*/>|<v></v>)')

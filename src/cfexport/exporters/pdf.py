@@ -27,27 +27,38 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, ClassVar, Iterable
+from typing import Callable, ClassVar
 from urllib.parse import quote
-from xml.sax.saxutils import escape
 
 from cfexport import repro
 from cfexport.exporters.base import Context, Document, ExportError
+from cfexport.exporters.card_layout import (  # noqa: F401 - Item, Placed, markup: part of this module's API
+    NO_EXPECTATIONS,
+    NOT_DEFINED,
+    Item,
+    Placed,
+    continued,
+    markup,
+    paginate,
+    role_items,
+)
 from cfexport.model import Craft, Framework, Role, Source
-from cfexport.theme import THEME_FILE, hex_colour, load_theme
+from cfexport.theme import THEME_FILE, hex_colour, load_theme, paper as theme_paper
 
 MM = 72 / 25.4  # points per millimetre
-_FUZZ = 1e-6
+DOCUMENT_LANGUAGE = "en-GB"  # the cards' fixed words are British English, as the Word template
 
 # Paper sizes in millimetres, portrait. A name may end in " landscape".
 _SIZES = {
     "A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "A6": (105, 148), "A7": (74, 105),
     "B5": (176, 250), "B6": (125, 176), "LETTER": (215.9, 279.4), "LEGAL": (215.9, 355.6),
     "INDEX-3X5": (76.2, 127), "INDEX-4X6": (101.6, 152.4), "INDEX-5X8": (127, 203.2),
+    "QUARTER-LETTER": (107.95, 139.7), "HALF-LETTER": (139.7, 215.9),
 }
+# The card that makes four to a sheet of each paper.
+_QUARTER = {"A4": "A6", "Letter": "QUARTER-LETTER"}
 
 _DEFAULTS = {
     "page_size": "A4",
@@ -74,8 +85,6 @@ _COLOUR_DEFAULTS = {
     "border": "",  # empty: no line around each card
 }
 
-NOT_DEFINED = "Not yet defined"
-NO_EXPECTATIONS = "No expectations at this level"
 
 
 # --- the theme --------------------------------------------------------------------------
@@ -161,6 +170,12 @@ def load_settings(templates: Path) -> Settings:
         raise _theme_error(templates, f"unknown setting {', '.join(map(repr, unknown))}; "
                                       f"the settings are: {', '.join(_DEFAULTS)}")
     conf = {**_DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
+    # the sheet is the theme's `paper:` unless pdf.page_size says otherwise; the card a quarter of it
+    paper = theme_paper(templates) or "A4"
+    if raw.get("page_size") is None:
+        conf["page_size"] = paper.upper()
+    if raw.get("card_size") is None:
+        conf["card_size"] = _QUARTER[paper]
 
     card = _size(templates, "card_size", conf["card_size"])
     cps = conf["cards_per_sheet"]
@@ -206,7 +221,8 @@ def load_settings(templates: Path) -> Settings:
         if value is None:
             value = merged[fallbacks[key]]
         colours[key] = _colour(templates, key, value) if value != "" else ""
-    for key in ("primary", "accent", "todo", "text"):
+    merged.setdefault("new", "E2F0D9")
+    for key in ("primary", "accent", "todo", "text", "new"):
         colours[key] = _colour(templates, key, own.get(key, merged[key]))
     unknown = sorted(set(own) - set(colours))
     if unknown:
@@ -300,20 +316,37 @@ class _Setup:
         return self._scaled[scale]
 
 
-_SETUPS: dict[Path, _Setup] = {}
+_SETUPS: dict[tuple[Path, bool], _Setup] = {}
 
 
-def _setup(templates: Path) -> _Setup:
+def _setup(templates: Path, pair: bool = False) -> _Setup:
     templates = Path(templates).absolute()
-    if templates not in _SETUPS:
+    key = (templates, pair)
+    if key not in _SETUPS:
         settings = load_settings(templates)
+        if pair:
+            settings = pair_settings(settings)
         regular, bold = _font(settings.regular), _font(settings.bold)
         from reportlab.pdfbase.pdfmetrics import registerFontFamily
 
         registerFontFamily(regular.name, normal=regular.name, bold=bold.name, italic=regular.name,
                            boldItalic=bold.name)
-        _SETUPS[templates] = _Setup(settings, regular, bold, _styles(settings, regular.name, bold.name))
-    return _SETUPS[templates]
+        _SETUPS[key] = _Setup(settings, regular, bold, _styles(settings, regular.name, bold.name))
+    return _SETUPS[key]
+
+
+def pair_settings(s: Settings) -> Settings:
+    """Two cards side by side on the sheet turned landscape, each half of it (A5 on A4,
+    half-Letter on Letter), with type, margins and footer enlarged in proportion to the
+    theme's card. Unchanged when that is no larger than the theme's card."""
+    long, short = max(s.page), min(s.page)
+    card = (long / 2, short)
+    grow = min(card[0] / s.card[0], card[1] / s.card[1])
+    if grow < 1.05:
+        return s
+    return replace(s, page=(long, short), card=card, columns=2, rows=1, gutter=0.0,
+                   margin=min(s.margin * grow, 12 * MM), font_size=s.font_size * grow,
+                   min_font_size=s.min_font_size * grow)
 
 
 def _styles(s: Settings, regular: str, bold: str, scale: float = 1.0) -> dict:
@@ -332,8 +365,14 @@ def _styles(s: Settings, regular: str, bold: str, scale: float = 1.0) -> dict:
         "body": style("cf-body", regular, fs, fs * 1.32, c["text"], leftIndent=fs * 1.4, bulletIndent=fs * 0.1,
                       bulletFontName=regular, bulletFontSize=fs, bulletColor=c["bullet"]),
         "area": style("cf-area", bold, fs * 1.1, fs * 1.4, c["heading"]),
+        # the shading reaches out by its padding: indented as much on both sides, it stays
+        # within the card's text width (the width of the title band)
         "todo": style("cf-todo", regular, fs * 0.95, fs * 1.3, c["text"], backColor=c["todo"],
-                      borderPadding=(fs * 0.15, fs * 0.3, fs * 0.2, fs * 0.3), leftIndent=fs * 0.3),
+                      borderPadding=(fs * 0.15, fs * 0.3, fs * 0.2, fs * 0.3), leftIndent=fs * 0.3,
+                      rightIndent=fs * 0.3),
+        "new": style("cf-new", regular, fs, fs * 1.32, c["text"], leftIndent=fs * 1.4, bulletIndent=fs * 0.1,
+                     bulletFontName=regular, bulletFontSize=fs, bulletColor=c["bullet"], backColor=c["new"],
+                     borderPadding=(fs * 0.1, fs * 0.3, fs * 0.15, 0), rightIndent=fs * 0.3),
         "absent": style("cf-absent", regular, fs * 0.95, fs * 1.3, c["muted"]),
         "craft": style("cf-craft", regular, fs * 0.85, fs * 1.1, c["band_text"]),
         "role": style("cf-role", bold, fs * 1.75, fs * 2.05, c["band_text"]),
@@ -345,18 +384,6 @@ def _styles(s: Settings, regular: str, bold: str, scale: float = 1.0) -> dict:
 
 
 # --- text -----------------------------------------------------------------------------
-
-
-def markup(text: str) -> str:
-    """Framework text as literal paragraph text: escaped, line breaks kept, tabs as spaces.
-
-    Two invisible characters often pasted from Word are dropped: soft hyphens (U+00AD), at
-    which reportlab would hyphenate (cards are never hyphenated: what prints is what the
-    page says), and zero-width spaces (U+200B), which reportlab would print as spaces."""
-    return escape(text.translate(_INVISIBLE)).replace("\t", " ").replace("\n", "<br/>")
-
-
-_INVISIBLE = {0x00AD: None, 0x200B: None}
 
 
 _RTL = {"R", "AL"}
@@ -396,128 +423,6 @@ class _Checker:
                                       "printed card")
 
 
-# --- laying out a card ------------------------------------------------------------------
-
-
-@dataclass
-class Item:
-    """A flowable of a card's body with how it sits among the others."""
-
-    flowable: object
-    space_before: float = 0.0
-    space_after: float = 0.0
-    keep_with_next: bool = False
-    area: str | None = None  # the area it belongs to: a card starting inside it repeats its title
-    heading: bool = False
-
-
-@dataclass
-class Placed:
-    flowable: object
-    top: float  # distance from the top of the frame
-    height: float
-
-
-def _min_height(item: Item, width: float, wrapped: dict) -> float:
-    """The least of `item` that may end a card: two lines of a paragraph, else all of it."""
-    h = _wrap(item.flowable, width, 1e9, wrapped)
-    leading = getattr(getattr(item.flowable, "style", None), "leading", None)
-    return min(h, 2 * leading) if leading else h
-
-
-def _wrap(flowable, width: float, height: float, wrapped: dict) -> float:
-    key = id(flowable)
-    if key not in wrapped:
-        wrapped[key] = (flowable, flowable.wrap(width, height)[1])
-    return wrapped[key][1]
-
-
-def paginate(items: Iterable[Item], width: float, height: float,
-             continued: Callable[[str], Item] | None = None,
-             on_shrink: Callable[[object], None] | None = None) -> list[list[Placed]]:
-    """Split `items` into frames of `width` x `height` points, measuring each flowable once.
-
-    A flowable that does not fit is split (a paragraph splits between lines); what is left
-    goes on the next frame. A heading (keep_with_next) never ends a frame without at least
-    the start of what follows. A frame that starts inside an area begins with `continued(area)`.
-    When something cannot fit an empty frame and cannot split (a single line taller than
-    the frame), a paragraph is split line by line, and as a last resort the flowable is
-    scaled down to fit (`on_shrink` is told). Nothing is ever dropped.
-    """
-    from reportlab.platypus import Paragraph
-    from reportlab.platypus.flowables import KeepInFrame
-
-    frames: list[list[Placed]] = []
-    card: list[Placed] = []
-    used = 0.0
-    wrapped: dict = {}
-    queue = deque(items)
-
-    def close():
-        nonlocal card, used
-        frames.append(card)
-        card, used = [], 0.0
-
-    while queue:
-        item = queue.popleft()
-        at_top = not card
-        if at_top and frames and continued and item.area is not None and not item.heading:
-            queue.appendleft(item)
-            queue.appendleft(continued(item.area))
-            continue
-        before = 0.0 if at_top else item.space_before
-        avail = height - used - before
-        h = _wrap(item.flowable, width, avail, wrapped)
-        if h <= avail + _FUZZ:
-            if item.keep_with_next and queue and not at_top:
-                nxt = queue[0]
-                need = nxt.space_before + _min_height(nxt, width, wrapped)
-                if used + before + h + need > height + _FUZZ:
-                    queue.appendleft(item)
-                    close()
-                    continue
-            card.append(Placed(item.flowable, used + before, h))
-            used += before + h + item.space_after
-            continue
-        wrapped.pop(id(item.flowable), None)  # split may drop or change the layout: measure again
-        parts = item.flowable.split(width, avail) if avail > _FUZZ else []
-        if not parts and at_top and isinstance(item.flowable, Paragraph):
-            # an empty frame shorter than two lines: let a paragraph split after one line
-            item.flowable.allowOrphans = 1
-            parts = item.flowable.split(width, avail)
-        if len(parts) > 1:
-            first, rest = parts[0], parts[1:]
-            fh = first.wrap(width, avail)[1]
-            if fh <= avail + _FUZZ:
-                card.append(Placed(first, used + before, fh))
-                for part in reversed(rest):
-                    # the rest of a heading stays a heading: no "(continued)" title in front of it
-                    queue.appendleft(Item(part, 0.0, item.space_after, item.keep_with_next, item.area,
-                                          item.heading))
-                close()
-                continue
-            queue.extendleft(reversed([Item(p, item.space_before, item.space_after, item.keep_with_next,
-                                            item.area, item.heading) for p in parts]))
-            if not at_top:
-                close()
-                continue
-            item = queue.popleft()
-        if not at_top:
-            queue.appendleft(item)
-            close()
-            continue
-        # an empty frame, and it neither fits nor splits: print it smaller rather than lose it
-        if on_shrink:
-            on_shrink(item.flowable)
-        shrunk = KeepInFrame(width, height, [item.flowable], mode="shrink")
-        sh = min(shrunk.wrapOn(None, width, height)[1], height)  # no canvas needed to measure
-        card.append(Placed(shrunk, 0.0, sh))
-        used = height
-    if card or not frames:
-        frames.append(card)
-    return frames
-
-
 # --- drawing --------------------------------------------------------------------------
 
 
@@ -551,46 +456,7 @@ class _Doc:
     context: Context
     checker: _Checker
     forms: dict = field(default_factory=dict)
-
-
-def role_items(role: Role, styles: dict, checker: _Checker) -> list[Item]:
-    """The body of a role's card: each area with its statements, in the craft page's order."""
-    from reportlab.platypus import Paragraph
-
-    fs = styles["_fs"]
-    items: list[Item] = []
-    for area in role.areas():
-        src = area.area.source if area.area else (area.expectations[0].source if area.expectations else
-                                                  role.level.source)
-        checker.check(area.area_title, src, "bold")
-        items.append(Item(Paragraph(markup(area.area_title), styles["area"]), space_before=fs * 0.9,
-                          space_after=fs * 0.25, keep_with_next=True, area=area.area_id, heading=True))
-        shown = False
-        for exp in area.expectations:
-            if exp.todo:
-                items.append(Item(Paragraph(NOT_DEFINED, styles["todo"]), fs * 0.3, fs * 0.2, area=area.area_id))
-                shown = True
-            for st in exp.statements:
-                checker.check(st.text, st.source)
-                items.append(Item(Paragraph(markup(st.text), styles["body"], bulletText="•"), fs * 0.3,
-                                  area=area.area_id))
-                shown = True
-        if not shown:
-            items.append(Item(Paragraph(NO_EXPECTATIONS, styles["absent"]), fs * 0.2, area=area.area_id))
-    return items
-
-
-def _continued(styles: dict, titles: dict[str, str]) -> Callable[[str], Item]:
-    from reportlab.platypus import Paragraph
-
-    muted = styles["_colours"]["muted"].hexval()[2:]
-
-    def make(area_id: str) -> Item:
-        text = f'{markup(titles[area_id])} <font color="#{muted}">(continued)</font>'
-        return Item(Paragraph(text, styles["area"]), 0.0, styles["_fs"] * 0.25, keep_with_next=True,
-                    area=area_id, heading=True)
-
-    return make
+    marks: dict = field(default_factory=dict)  # role id -> {(area id, statement text): label}
 
 
 def _fit(make: Callable[[float], list], width: float, max_height: float) -> tuple[list, float]:
@@ -818,68 +684,94 @@ def _slots(s: Settings) -> list[tuple[float, float]]:
     return [(x0 + i * (cw + g), y0 + gh - (j + 1) * ch - j * g) for j in range(s.rows) for i in range(s.columns)]
 
 
-def _layout(doc: _Doc, role: Role, width: float, height: float) -> list[list[Placed]]:
-    """The body of a role's cards. When it runs a little over one card, the body text is
-    set smaller (down to the theme's min_font_size) so the role fits one card; when it
-    does not fit even then, it continues on as many cards as it needs at the theme's size."""
+def _fitting_scale(doc: _Doc, role: Role, width: float, height: float) -> float:
+    """The body text scale at which `role` fits one card: 1.0 when it does at the theme's size,
+    down to the theme's min_font_size when it runs a little over; 1.0 when it does not fit
+    even then (it continues on more cards at the theme's size)."""
+    s = doc.setup.settings
+    frames = _frames(doc, role, width, height, 1.0)
+    if len(frames) == 1 or s.min_font_size >= s.font_size:
+        return 1.0
+    used = sum(f[-1].top + f[-1].height for f in frames if f)
+    lowest = s.min_font_size / s.font_size
+    # measured: the body's height goes with about the 1.25th power of the font size
+    if used / height > 1.1 * (1 / lowest) ** 1.25:
+        return 1.0  # far more than one card even at the smallest size: do not try
+    guess = max(lowest, min(0.98, 0.985 * (height / used) ** 0.8))
+    fits = [a for a in ([guess] + ([lowest] if guess > lowest else []))
+            if len(_frames(doc, role, width, height, a)) == 1][:1]
+    if not fits:
+        return 1.0
+    # the largest scale that still fits, to within 1 %: the whole set of cards is set at it
+    low, high = fits[0], 1.0
+    while high - low > 0.01:
+        mid = round((low + high) / 2, 3)
+        if len(_frames(doc, role, width, height, mid)) == 1:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def _frames(doc: _Doc, role: Role, width: float, height: float, scale: float) -> list[list[Placed]]:
+    """The body of a role's cards with the body text at `scale` of the theme's size."""
     setup, context = doc.setup, doc.context
-    s = setup.settings
+    styles = setup.scaled(round(scale, 3))
     titles = {a.area_id: a.area_title for a in role.areas()}
 
     def shrunk(_flowable):
         context.warn(role.level.source, f"part of the card of '{role.title}' is printed smaller than the "
                                         "theme's font size to fit a card; use a larger card_size")
 
-    def run(styles: dict) -> list[list[Placed]]:
-        return paginate(role_items(role, styles, doc.checker), width, height, _continued(styles, titles), shrunk)
-
-    frames = run(setup.styles)
-    if len(frames) == 1 or s.min_font_size >= s.font_size:
-        return frames
-    used = sum(f[-1].top + f[-1].height for f in frames if f)
-    lowest = s.min_font_size / s.font_size
-    # measured: the body's height goes with about the 1.25th power of the font size
-    if used / height > 1.1 * (1 / lowest) ** 1.25:
-        return frames  # far more than one card even at the smallest size: do not try
-    scale = max(lowest, min(0.98, 0.985 * (height / used) ** 0.8))
-    for attempt in [scale] + ([lowest] if scale > lowest else []):
-        fitted = run(setup.scaled(round(attempt, 3)))
-        if len(fitted) == 1:
-            return fitted
-    return frames
+    marks = doc.marks.get(role.id)
+    return paginate(role_items(role, styles, doc.checker, marks), width, height, continued(styles, titles), shrunk)
 
 
-def render_cards(framework: Framework, roles: list[Role], context: Context, title: str) -> bytes:
+def render_cards(framework: Framework, roles: list[Role], context: Context, title: str,
+                 marks: dict[str, dict] | None = None, *, pair: bool = False) -> bytes:
     """The level cards of `roles`, in the order given, as one PDF (a card per role, more
-    when a role does not fit one card). Warnings go to `context`."""
+    when a role does not fit one card). Warnings go to `context`.
+
+    Every card of the PDF is set in one type size: when a role runs a little over one card,
+    the whole set is made smaller to fit it (down to the theme's min_font_size), never that
+    card alone. `marks`: per role id, (area id, statement text) -> label ("New") to show.
+    `pair`: two cards side by side on the paper turned landscape, each half the sheet and
+    its text larger in proportion (a promotion pack's current and target level)."""
     from reportlab.pdfgen.canvas import Canvas
 
     roles = list(roles)
     if not roles:
         raise ExportError("no roles to print on level cards")
-    setup = _setup(context.templates)
+    setup = _setup(context.templates, pair)
     s, st = setup.settings, setup.styles
-    doc = _Doc(setup, framework, context, _Checker(context, {"regular": setup.regular, "bold": setup.bold}))
+    doc = _Doc(setup, framework, context, _Checker(context, {"regular": setup.regular, "bold": setup.bold}),
+               marks=marks or {})
     inner_w = s.card[0] - 2 * s.margin
     min_body = 4 * st["body"].leading
 
-    cards: list[_Card] = []
-    for ri, role in enumerate(roles):
+    chromes = []
+    for role in roles:
         chrome = _chrome(doc, role)
         if chrome.body_height < min_body:
             raise _theme_error(context.templates, f"cards of {s.card[0] / MM:.0f} x {s.card[1] / MM:.0f} mm leave "
                                                   f"{max(chrome.body_height, 0) / MM:.0f} mm for the text of "
                                                   f"'{role.title}' at font_size {s.font_size:g}: use a larger "
                                                   "card_size, a smaller font_size or a smaller card_margin")
-        frames = _layout(doc, role, inner_w, chrome.body_height)
+        chromes.append(chrome)
+    scale = min((_fitting_scale(doc, role, inner_w, chrome.body_height) for role, chrome in zip(roles, chromes)),
+                default=1.0)
+    cards: list[_Card] = []
+    for ri, (role, chrome) in enumerate(zip(roles, chromes)):
+        frames = _frames(doc, role, inner_w, chrome.body_height, scale)
         for n, body in enumerate(frames, 1):
             cards.append(_Card(role, ri, chrome, body, n, len(frames)))
 
     buf = io.BytesIO()
     canv = Canvas(buf, pagesize=s.page, invariant=1 if repro.reproducible() else 0, pageCompression=1,
-                  initialFontName=setup.regular.name)
+                  initialFontName=setup.regular.name, lang=DOCUMENT_LANGUAGE)
     _fix_dates(canv, context)
     canv.setTitle(title)
+    canv.setViewerPreference("DisplayDocTitle", "true")  # a viewer's title bar (and a screen reader) says the title
     canv.setAuthor(framework.title)
     crafts = list(dict.fromkeys(r.craft.title for r in roles))
     canv.setSubject(f"Level cards of the {framework.title}: {', '.join(crafts)} ({context.version})")
@@ -910,6 +802,19 @@ def render_cards(framework: Framework, roles: list[Role], context: Context, titl
     _outline(canv, roles, groups)
     canv.save()
     return buf.getvalue()
+
+
+def render_pack_cards(framework: Framework, current: Role, target: Role, context: Context) -> bytes:
+    """A promotion pack's cards: the current and the target level side by side on one sheet,
+    the target's new and reworded statements marked as in the promotion case."""
+    from cfexport.compare import compare
+    from cfexport.exporters.word import settings as word_settings
+
+    labels = word_settings(context.templates).labels
+    marks = {(ch.area_id, c.statement.text): labels["new"] if c.kind == "new" else labels["changed"]
+             for ch in compare(current, target) for c in ch.changes if c.kind != "same"}
+    return render_cards(framework, [current, target], context, f"{current.title} and {target.title}",
+                        {target.id: marks}, pair=True)
 
 
 def _outline(canv, roles: list[Role], groups: dict[tuple, list[int]]) -> None:

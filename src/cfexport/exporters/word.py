@@ -34,6 +34,7 @@ W_P, W_PPR, W_PSTYLE, W_R, W_RPR, W_RSTYLE, W_T, W_TAB, W_BR = (
     _W + t for t in ("p", "pPr", "pStyle", "r", "rPr", "rStyle", "t", "tab", "br")
 )
 W_VAL = _W + "val"
+_WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 
 PARAGRAPH, CHARACTER, TABLE = "paragraph", "character", "table"
 
@@ -95,7 +96,14 @@ LABELS: dict[str, str | list[str]] = {
     "summary": "Manager's summary",
     "summary_rows": ["Summary of the evidence", "Strengths", "Areas to develop", "Recommendation", "Manager",
                      "Date"],
+    "no_evidence": "No evidence to gather here: {level} does not describe this area yet.",
 }
+DEFAULT_LOGO_ALT = "Company logo"
+
+# Page sizes in twips. Switching the template's page to another paper keeps its top and bottom
+# margins and, where the paper allows, its line length (so tables and the header still fit).
+PAGES = {"A4": (11906, 16838), "Letter": (12240, 15840)}
+MIN_SIDE_MARGIN = 720  # half an inch
 _LIST_LABELS = {k for k, v in LABELS.items() if isinstance(v, list)}
 
 # Characters XML 1.0 (so Word) cannot hold; framework text is already free of them.
@@ -111,6 +119,8 @@ class Settings:
     template: Path
     evidence_rows: int
     labels: dict
+    paper: str | None = None  # "A4" or "Letter"; None: the template's own page
+    logo_alt: str = DEFAULT_LOGO_ALT
 
 
 _settings_cache: dict = {}
@@ -150,7 +160,14 @@ def settings(templates: Path) -> Settings:
             labels[key] = str(value)
         for text in labels[key] if key in _LIST_LABELS else [labels[key]]:
             _check_text(text, f"{theme_file}: docx.labels.{key}")
-    result = Settings(templates / name, rows, labels)
+    from cfexport.theme import paper
+
+    logo_alt = conf.get("logo_alt") or DEFAULT_LOGO_ALT
+    if not isinstance(logo_alt, str):
+        raise ExportError(f"{theme_file}: docx.logo_alt must be a text, like {DEFAULT_LOGO_ALT!r}")
+    _check_text(logo_alt, f"{theme_file}: docx.logo_alt")
+    result = Settings(templates / name, rows, labels, paper(templates, conf.get("page"), "docx.page"),
+                      " ".join(logo_alt.split()))
     _settings_cache[templates] = result
     return result
 
@@ -196,6 +213,7 @@ class Template:
     data: bytes  # a .docx package (a .dotx has its content type switched)
     ids: dict[str, str]  # STYLES key -> style id
     text_width: int  # twips between the margins of the last section
+    table_indent: int = 0  # twips that put a table's left border on the text margin
 
 
 _template_cache: dict = {}
@@ -262,7 +280,39 @@ def _load_template(path: Path) -> Template:
     if sect is not None and sect.page_width:
         width = int((sect.page_width - (sect.left_margin or 0) - (sect.right_margin or 0)) / 635)
         width = width if width > 1000 else DEFAULT_TEXT_WIDTH
-    return Template(path, data, ids, width)
+    return Template(path, data, ids, width, _table_indent(doc, ids["table"]))
+
+
+def _table_indent(doc, table_style_id: str) -> int:
+    """The indent that puts a table's left border on the text margin. Word before 2013
+    (compatibility mode 14 and lower, and LibreOffice reading such a file) aligns the cell
+    text with the margin, so the border sticks out by the cell's left padding."""
+    from docx.oxml.ns import qn
+
+    mode = 0
+    for el in doc.settings.element.iter(qn("w:compatSetting")):
+        if el.get(qn("w:name")) == "compatibilityMode":
+            try:
+                mode = int(el.get(qn("w:val")) or 0)
+            except ValueError:
+                mode = 0
+    if mode >= 15:
+        return 0
+    padding = None
+    styles = {el.get(qn("w:styleId")): el for el in doc.styles.element.findall(qn("w:style"))}
+    style_id = table_style_id
+    while style_id and padding is None:  # the table style, then what it is based on
+        style = styles.get(style_id)
+        if style is None:
+            break
+        left = style.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}/{qn('w:left')}")
+        if left is None:
+            left = style.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}/{qn('w:start')}")
+        if left is not None and (left.get(qn("w:w")) or "").isdigit():
+            padding = int(left.get(qn("w:w")))
+        based = style.find(qn("w:basedOn"))
+        style_id = based.get(qn("w:val")) if based is not None else None
+    return 108 if padding is None else padding  # Word's default cell padding
 
 
 def _replace_in_zip(data: bytes, name: str, body: bytes) -> bytes:
@@ -296,6 +346,37 @@ class Writer:
             else:
                 body.remove(child)
         self._body = body
+        self.text_width = self.tpl.text_width
+        self.text_height = None
+        self._set_paper(self.settings.paper)
+
+    def _set_paper(self, paper: str | None) -> None:
+        """Put the page on `paper` (the template's own page when None or already that size).
+        The template's top and bottom margins stay; the side margins keep its line length when
+        the paper is wide enough, so tables and the header are laid out as the template was."""
+        sect = self.doc.sections[-1] if len(self.doc.sections) else None
+        if sect is None:
+            return
+        emu = 635  # EMU per twip
+        w, h = int((sect.page_width or 0) / emu), int((sect.page_height or 0) / emu)
+        top, bottom = int((sect.top_margin or 0) / emu), int((sect.bottom_margin or 0) / emu)
+        if paper is not None and (w, h) != PAGES[paper] and (h, w) != PAGES[paper]:
+            new_w, new_h = PAGES[paper]
+            if w > h:  # a landscape template stays landscape
+                new_w, new_h = new_h, new_w
+            left = int((sect.left_margin or 0) / emu)
+            right = int((sect.right_margin or 0) / emu)
+            width = w - left - right
+            side = (new_w - width) // 2
+            if side < MIN_SIDE_MARGIN or width <= 1000:  # keep the template's margins instead
+                width = new_w - left - right
+            else:
+                left = right = side
+            sect.page_width, sect.page_height = new_w * emu, new_h * emu
+            sect.left_margin, sect.right_margin = left * emu, right * emu
+            self.text_width = width if width > 1000 else DEFAULT_TEXT_WIDTH
+            w, h = new_w, new_h
+        self.text_height = h - top - bottom if h > top + bottom + 2000 else None
 
     # labels --------------------------------------------------------------------------------
     def label(self, key: str, **values: str) -> str:
@@ -349,13 +430,18 @@ class Writer:
         return t
 
     def para(self, style: str, text: str = "", char_style: str | None = None, *, page_break: bool = False,
-             keep_next: bool = False):
-        """A paragraph of one style holding `text` literally."""
+             keep_next: bool = False, body_level: bool = False):
+        """A paragraph of one style holding `text` literally. `body_level`: a heading style's
+        look without its place in the outline (navigation pane, bookmarks, table of contents)."""
         p = self._p(style)
         if keep_next:
             p[0].append(self._make(_W + "keepNext"))
         if page_break:
             p[0].append(self._make(_W + "pageBreakBefore"))
+        if body_level:
+            level = self._make(_W + "outlineLvl")
+            level.set(W_VAL, "9")  # body text
+            p[0].append(level)
         if text:
             self._run(p, text, char_style)
         self._append(p)
@@ -374,17 +460,19 @@ class Writer:
 
     # tables ---------------------------------------------------------------------------------
     def table(self, header: list[str] | None, rows: list[list[str]], fractions: list[float], *,
-              first_column: bool = False, min_height: int = 0):
+              first_column: bool = False, min_height: int = 0, heights: list[int] | None = None):
         """A table in the template's table style, widths set on the grid and every cell (so
-        LibreOffice honours them), a header row that repeats on each page, and a
-        paragraph in every cell."""
+        LibreOffice honours them), its left border on the text margin, a header row that
+        repeats on each page, and a paragraph in every cell. `heights`: each row's least
+        height in twips (else `min_height`); such a row is never split across pages."""
         make = self._make
-        width = self.tpl.text_width
+        width = self.text_width
         widths = [int(width * f) for f in fractions]
         tbl = make(_W + "tbl")
         tblpr = make(_W + "tblPr")
         for tag, attrs in (("tblStyle", {W_VAL: self.ids["table"]}),
                            ("tblW", {_W + "w": str(sum(widths)), _W + "type": "dxa"}),
+                           ("tblInd", {_W + "w": str(self.tpl.table_indent), _W + "type": "dxa"}),
                            ("tblLayout", {_W + "type": "fixed"}),
                            ("tblLook", {W_VAL: "%04X" % (0x0600 | (0x0020 if header else 0)
                                                          | (0x0080 if first_column else 0)),
@@ -405,7 +493,9 @@ class Writer:
         if header:
             tbl.append(self._row(header, widths, "cell_head", is_header=True, keep=bool(rows)))
         for i, row in enumerate(rows):
-            tbl.append(self._row(row, widths, "cell", min_height=min_height, keep=i < len(rows) - 1))
+            height = heights[i] if heights else min_height
+            tbl.append(self._row(row, widths, "cell", min_height=height, keep=i < len(rows) - 1,
+                                 whole=bool(heights)))
         self._append(tbl)
         # A paragraph after each table, as Word writes it: LibreOffice ignores "keep with
         # next" on a heading that directly follows a table, leaving it alone at a page foot.
@@ -413,14 +503,15 @@ class Writer:
         return tbl
 
     def _row(self, cells: list[str], widths: list[int], style: str, is_header: bool = False, min_height: int = 0,
-             keep: bool = False):
+             keep: bool = False, whole: bool = False):
         """One row; `keep` keeps it on the page of the next row (how Word keeps a short
-        table together), without forbidding a long row to break across pages."""
+        table together), without forbidding a long row to break across pages (`whole` does)."""
         make = self._make
         tr = make(_W + "tr")
         trpr = make(_W + "trPr")
-        if is_header:
+        if is_header or whole:
             trpr.append(make(_W + "cantSplit"))
+        if is_header:
             trpr.append(make(_W + "tblHeader"))
         if min_height:
             h = make(_W + "trHeight")
@@ -448,14 +539,19 @@ class Writer:
 
     # header, footer, properties, bytes --------------------------------------------------
     def fill_header_footer(self, values: dict[str, str]) -> None:
-        """Fill the template's `{placeholders}` in every header and footer."""
+        """Fill the template's `{placeholders}` in every header and footer, and give its
+        pictures (the logo) the theme's alternative text (`docx.logo_alt`)."""
         from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
         where = f"{self.tpl.path}: header/footer"
+        alt = fill(self.settings.logo_alt, values, f"{Path(self.context.templates) / THEME_FILE}: docx.logo_alt")
         for rel in self.doc.part.rels.values():
             if rel.reltype in (RT.HEADER, RT.FOOTER) and not rel.is_external:
                 for p in rel.target_part.element.iter(W_P):
                     _fill_paragraph(p, values, where)
+                for docpr in rel.target_part.element.iter(_WP + "docPr"):
+                    docpr.set("descr", alt)
+                    docpr.set("title", alt)
 
     def properties(self, source, *, title: str, subject: str, author: str, keywords: list[str], category: str,
                    identifier: str, comments: str) -> None:

@@ -31,9 +31,13 @@ from cfexport.exporters.base import Context, Document, ExportError
 from cfexport.exporters.excel import (
     MAX_ROW_HEIGHT,
     merge,
+    min_scale,
+    usable_chars,
     SheetNames,
     Styles,
     check_length,
+    hf_escape,
+    line_height,
     new_workbook,
     print_setup,
     put_style,
@@ -52,6 +56,7 @@ TODO_TEXT = "Not yet defined (TODO)"
 PARTLY_TODO_TEXT = "Partly not yet defined (TODO)"
 ABSENT_TEXT = "Not described at this level"
 NO_DEFINITION = "Not defined on the craft page"
+KEY_TEXT = f"{TODO_TEXT}: not written yet · {ABSENT_TEXT}: the level leaves the area out"
 STATEMENTS_SHEET = "Statements"
 ABOUT_SHEET = "About"
 LONG_COLUMNS = ("Craft", "Specialism", "Area", "Level", "Level name", "Status", "No.", "Statement",
@@ -159,12 +164,11 @@ def _matrix_sheet(ws, framework: Framework, craft: Craft, spec: str | None, styl
     first_level = len(columns) + 1
     last_col = len(columns) + len(craft.levels)
 
-    # title row, with the legend at the right
+    # title row. The key to the shaded cells is not on the sheet, where it would read as a level
+    # or an area (rows below the table are areas to anyone reading the sheet back): it is in the
+    # printed footer and, with samples of the colours, on the About sheet.
     title = f"{craft.title} · {spec}" if spec else craft.title
     put_text(ws, 1, 1, title, "cf title", styles, craft.source, context, "the craft title")
-    legend_col = max(first_level, last_col - 1)
-    put_text(ws, 1, legend_col, TODO_TEXT, "cf todo", styles)
-    put_text(ws, 1, legend_col + 1, ABSENT_TEXT, "cf absent", styles)
     set_height(ws, 1, row_height(s, 1) + 8)
 
     # header row
@@ -217,9 +221,46 @@ def _matrix_sheet(ws, framework: Framework, craft: Craft, spec: str | None, styl
     set_height(ws, 2, row_height(s, header_lines) + 4)
 
     last_row = max(3, len(rows) + 2)
+    # printed from the header row down: the title row, cut to the area column on the pages of
+    # later levels, would read as nonsense; the page header names the sheet instead
+    ws.print_area = f"A2:{get_column_letter(last_col)}{last_row}"
     ws.freeze_panes = "B3"
     ws.auto_filter.ref = f"A2:{get_column_letter(last_col)}{last_row}"
-    print_setup(ws, s, "1:2", framework.title, f"Version {context.version}")
+    scale = _print_levels(ws, s, widths, first_level)
+    print_setup(ws, s, "2:2", framework.title, context.stamp, scale=scale)
+    ws.oddHeader.right.text = hf_escape(title)
+    ws.oddFooter.center.text = hf_escape(KEY_TEXT, 120)
+
+
+def _print_levels(ws, s, widths: list[float], first_level: int) -> int:
+    """Print the matrix large enough to read: level columns split across pages (whole columns,
+    never one cut in two), the area column repeated on each, at the largest scale that fits
+    the widest page and never below the legible minimum. Returns the scale in percent."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    usable = usable_chars(s)
+    room = usable / min_scale(s)  # the widest a page may be, in characters at 100 %
+    pages: list[list[int]] = []  # the level columns of each page
+    width = sum(widths[: first_level - 1])  # the first page has the area, scope and definition
+    for col in range(first_level, len(widths) + 1):
+        w = widths[col - 1]
+        if pages and pages[-1] and width + w <= room:
+            pages[-1].append(col)
+            width += w
+        elif not pages:
+            pages.append([col])
+            width += w
+        else:
+            pages.append([col])
+            width = widths[0] + w  # later pages repeat the area column only
+    page_widths = [sum(widths[: first_level - 1]) + sum(widths[c - 1] for c in pages[0])]
+    page_widths += [widths[0] + sum(widths[c - 1] for c in cols) for cols in pages[1:]]
+    scale = max(10, min(100, int(100 * usable / max(page_widths))))
+    if len(pages) > 1:
+        for cols in pages[:-1]:
+            ws.col_breaks.append(Break(id=cols[-1]))
+        ws.print_title_cols = "A:A"
+    return scale
 
 
 def _needed(line, widths, s) -> float:
@@ -234,7 +275,10 @@ def _needed(line, widths, s) -> float:
 
 def _long_sheet(ws, framework: Framework, styles: Styles, context: Context) -> None:
     s = styles.settings
-    widths = (28, 16, 26, 7, 12, 9, 6, s.widths["statement"], 24, 11)
+    # narrow columns, wrapped, so that the sheet prints one page wide at a legible size
+    others = (16, 12, 18, 6, 10, 8, 5, 20, 6)
+    statement = max(30.0, min(s.widths["statement"], usable_chars(s) / 0.92 - sum(others)))
+    widths = (*others[:7], statement, *others[7:])
     for col, name in enumerate(LONG_COLUMNS, 1):
         put_text(ws, 1, col, name, "cf header", styles)
     set_height(ws, 1, row_height(s, max(wrapped_lines(n, w) for n, w in zip(LONG_COLUMNS, widths))))
@@ -282,7 +326,7 @@ def _long_sheet(ws, framework: Framework, styles: Styles, context: Context) -> N
                                               showLastColumn=False)
         ws.add_table(table)
     ws.freeze_panes = "A2"
-    print_setup(ws, s, "1:1", framework.title, f"Version {context.version}")
+    print_setup(ws, s, "1:1", framework.title, context.stamp)
 
 
 # --- about -----------------------------------------------------------------------------
@@ -309,7 +353,8 @@ def _about_sheet(ws, framework: Framework, sheets, styles: Styles, context: Cont
         set_height(ws, row, row_height(s, max(wrapped_lines(label, 27), wrapped_lines(value, 98))))
         row += 1
 
-    pair("Version", context.version)
+    pair("Version", context.version if context.stamp.startswith("Version") else
+         "not given (add `version:` to the front matter of the framework's index page)")
     pair("Built", context.build_time.strftime("%Y-%m-%d %H:%M UTC"))
     pair("Made with", f"cfexport {__version__}, from the framework's pages")
     row += 1
@@ -345,7 +390,7 @@ def _about_sheet(ws, framework: Framework, sheets, styles: Styles, context: Cont
         pair("Illustrative text", "These levels hold example text that the company replaces: " + text + ".",
              source=illustrative[0][1].source)
     ws.sheet_view.showGridLines = False
-    print_setup(ws, s, "1:1", framework.title, f"Version {context.version}")
+    print_setup(ws, s, "1:1", framework.title, context.stamp)
 
 
 # --- the self-assessment of a promotion pack -----------------------------------------
@@ -374,23 +419,23 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
     wb = new_workbook()
     styles = Styles(wb, s)
     ws = wb.create_sheet(ASSESSMENT_SHEET)
-    w = s.widths
-    widths = (w["area"], 6, w["assessment_statement"], 14, 15, 15, w["evidence"], w["notes"])
+    widths, scale = _assessment_widths(s)
     for col, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     role_name = target.specialism or target.craft.people_name
 
-    # cover
+    # cover: the details at the left, how to fill it in at the right (over ratings, evidence, notes)
     put_text(ws, 1, 1, f"Self-assessment: {current.title} → {target.title}", "cf title", styles,
              target.level.source, context)
     set_height(ws, 1, row_height(s, 1) + 8)
+    stamp = context.stamp
     cover = [
         ("Person", person, None),
         ("Role", f"{role_name} ({target.craft.title})", target.craft.source),
         ("Current level", current.level.label, current.level.source),
         ("Target level", target.level.label, target.level.source),
         ("Manager", manager or "(not given)", None),
-        ("Framework", f"{framework.title}, version {context.version}", framework.source),
+        ("Framework", f"{framework.title}, {stamp[0].lower()}{stamp[1:]}", framework.source),
     ]
     row = 2
     for label, value, source in cover:
@@ -398,10 +443,13 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
         put_text(ws, row, 2, value, "cf strong" if label == "Person" else "cf value", styles, source, context,
                  f"the {label.lower()}")
         row += 1
-    put_text(ws, row, 1, s.assessment_help, "cf help", styles)
-    merge(ws, row, 1, row, len(ASSESSMENT_COLUMNS))
-    set_height(ws, row, row_height(s, wrapped_lines(s.assessment_help, sum(widths) * 0.95)))
-    row += 2
+    put_text(ws, 2, 5, s.assessment_help, "cf help", styles)
+    merge(ws, 2, 5, row - 1, len(ASSESSMENT_COLUMNS))
+    help_lines = wrapped_lines(s.assessment_help, sum(widths[4:]) * 0.95)
+    per_row = max(row_height(s, 1), (help_lines * line_height(s) + 6) / len(cover))
+    for r in range(2, row):
+        set_height(ws, r, per_row)
+    row += 1
 
     header = row
     for col, text in enumerate(ASSESSMENT_COLUMNS, 1):
@@ -422,7 +470,7 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
                 style = "cf new" if ch.kind != "same" else "cf text"
                 put_text(ws, row, 1, change.area_title, "cf area", styles, area_source or ch.statement.source,
                          context)
-                put_value(ws, row, 2, number, "cf number", styles)
+                put_value(ws, row, 2, number, "cf index", styles)
                 put_text(ws, row, 3, ch.statement.text, style, styles, ch.statement.source, context,
                          "this statement")
                 put_text(ws, row, 4, new, style, styles)
@@ -430,7 +478,8 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
                     put_style(ws, row, col, "cf input", styles)
                 lines = max(wrapped_lines(ch.statement.text, widths[2]),
                             wrapped_lines(change.area_title, widths[0] * 0.9), 2)
-                set_height(ws, row, row_height(s, lines), fixed=False)
+                # room to write evidence by hand on the printed form
+                set_height(ws, row, max(row_height(s, lines), HANDWRITING_PT / scale), fixed=False)
                 rated_rows.append(row)
                 if change.area_title not in [a for a, _ in rated_areas]:
                     rated_areas.append((change.area_title, area_source or ch.statement.source))
@@ -469,14 +518,50 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
     ws.freeze_panes = f"D{first}"
     ws.auto_filter.ref = f"A{header}:{get_column_letter(len(ASSESSMENT_COLUMNS))}{last}"
     print_setup(ws, s, f"{header}:{header}", f"{person}: {current.title} → {target.title}",
-                f"{framework.title}, version {context.version}")
+                f"{framework.title}, {stamp[0].lower()}{stamp[1:]}")
+    _protect(ws)
 
+    counts: dict[str, int] = {}
+    for r in rated_rows:
+        area = ws.cell(r, 1).value
+        counts[area] = counts.get(area, 0) + 1
     _summary_sheet(wb.create_sheet(SUMMARY_SHEET), framework, current, target, person, styles, context,
-                   rated_areas, info_areas, first, last)
+                   rated_areas, info_areas, first, last, counts)
     wb.active = 0
     return save(wb, context, title=f"Self-assessment: {person}, {current.title} → {target.title}",
                 creator=framework.title, subject="Promotion self-assessment",
                 keywords="career framework, promotion, self-assessment")
+
+
+HANDWRITING_PT = 20 * 72 / 25.4  # a rated row prints at least 20 mm tall: two or three handwritten lines
+
+
+def _assessment_widths(s) -> tuple[tuple[float, ...], float]:
+    """The self-assessment's column widths and the scale it will print at: the theme's widths,
+    the statement, evidence and notes columns narrowed (never below a readable floor) so that
+    the sheet prints one page wide with body text at least MIN_PRINT_PT."""
+    w = s.widths
+    fixed = {0: min(w["area"], 18.0), 1: 5.0, 3: 10.0, 4: 12.0, 5: 12.0}
+    flexible = {2: (w["assessment_statement"], 30.0), 6: (w["evidence"], 24.0), 7: (w["notes"], 14.0)}
+    room = usable_chars(s) / max(min_scale(s), 0.9)
+    spare = room - sum(fixed.values())
+    want = sum(v for v, _ in flexible.values())
+    shrink = min(1.0, spare / want) if want > 0 else 1.0
+    widths = [0.0] * len(ASSESSMENT_COLUMNS)
+    for i, v in fixed.items():
+        widths[i] = v
+    for i, (v, floor) in flexible.items():
+        widths[i] = round(max(floor, min(v, v * shrink)), 1)
+    scale = min(1.0, usable_chars(s) / sum(widths))
+    return tuple(widths), scale
+
+
+def _protect(ws) -> None:
+    """Protect the sheet without a password: only unlocked cells ("cf input") can be typed
+    in. Rows and columns may still be resized, links added and filters used."""
+    p = ws.protection
+    p.sheet = True
+    p.formatRows = p.formatColumns = p.autoFilter = p.insertHyperlinks = False
 
 
 def _runs(rows: list[int]) -> list[tuple[int, int]]:
@@ -491,7 +576,8 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
 
 
 def _summary_sheet(ws, framework, current: Role, target: Role, person: str, styles: Styles,
-                   context: Context, rated_areas, info_areas, first: int, last: int) -> None:
+                   context: Context, rated_areas, info_areas, first: int, last: int,
+                   counts: dict[str, int]) -> None:
     """Ratings counted per area, with formulas that follow the Self-assessment sheet.
 
     The area is matched with SUMPRODUCT's exact comparison rather than COUNTIFS, because
@@ -523,23 +609,29 @@ def _summary_sheet(ws, framework, current: Role, target: Role, person: str, styl
     row = header_row + 1
     for area, source in rated_areas:
         put_text(ws, row, 1, area, "cf area", styles, source, context)
-        put_value(ws, row, 2, f"=SUMPRODUCT(({area_rng}=$A{row})*ISNUMBER({num_rng}))", "cf number", styles)
+        count = counts.get(area, 0)  # the cached values: nothing is rated yet
+        put_value(ws, row, 2, f"=SUMPRODUCT(({area_rng}=$A{row})*ISNUMBER({num_rng}))", "cf number", styles,
+                  cached=count)
         for who in (0, 1):
             base = 3 + who * n
             for i in range(len(ratings)):
                 col = get_column_letter(base + i)
                 put_value(ws, row, base + i,
                           f"=SUMPRODUCT(({area_rng}=$A{row})*({rating_rng[who]}={col}${header_row}))",
-                          "cf number", styles)
+                          "cf number", styles, cached=0)
             lo, hi = get_column_letter(base), get_column_letter(base + len(ratings) - 1)
-            put_value(ws, row, base + len(ratings), f"=$B{row}-SUM({lo}{row}:{hi}{row})", "cf number", styles)
+            put_value(ws, row, base + len(ratings), f"=$B{row}-SUM({lo}{row}:{hi}{row})", "cf number", styles,
+                      cached=count)
         set_height(ws, row, row_height(s, wrapped_lines(area, 28 * 0.9)))
         row += 1
     if rated_areas:
         put_text(ws, row, 1, "Total", "cf total", styles)
+        total = sum(counts.values())
         for col in range(2, 3 + 2 * n):
             letter = get_column_letter(col)
-            put_value(ws, row, col, f"=SUM({letter}{header_row + 1}:{letter}{row - 1})", "cf total", styles)
+            rated = col not in (2, 2 + n, 2 + 2 * n)  # statements and "Not rated" hold the total
+            put_value(ws, row, col, f"=SUM({letter}{header_row + 1}:{letter}{row - 1})", "cf total", styles,
+                      cached=0 if rated else total)
         row += 1
     if info_areas:
         row += 1
@@ -556,4 +648,6 @@ def _summary_sheet(ws, framework, current: Role, target: Role, person: str, styl
     for col in range(3, 3 + 2 * n):
         ws.column_dimensions[get_column_letter(col)].width = 13
     ws.freeze_panes = f"B{header_row + 1}"
-    print_setup(ws, s, f"{group_row}:{header_row}", person, f"{framework.title}, version {context.version}")
+    stamp = context.stamp
+    print_setup(ws, s, f"{group_row}:{header_row}", person, f"{framework.title}, {stamp[0].lower()}{stamp[1:]}")
+    _protect(ws)
