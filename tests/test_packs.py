@@ -131,6 +131,14 @@ def test_a_bad_row_is_named_by_line_and_nothing_is_written(tmp_path):
                                                                  "round.csv", "round.xlsx"]
 
 
+@pytest.mark.parametrize("level", ["5_0", "+5", "٥", "5.0"])
+def test_a_level_that_int_would_take_but_a_person_would_not_write_is_an_error(tmp_path, level):
+    people = _csv(tmp_path, [f"Ann,mlengineer/ml-engineer,{level},6,Bo"])
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1
+    assert f"{people}:2: error: current_level and target_level must be level numbers" in result.output
+
+
 def test_person_names_are_safe_folders_and_namesakes_never_share_one(tmp_path):
     people = _csv(tmp_path, ["../../etc,mlengineer/ml-engineer,5,6,", "Jo Smith,mlengineer/ml-engineer,5,6,Ann",
                              "Jo Smith,mlengineer/ml-engineer,5,6,Bob", "=cmd|' /C calc'!A0,mlengineer/ml-engineer,5,6,"])

@@ -307,3 +307,70 @@ def test_a_bad_config_is_an_error_naming_its_line(tmp_path, config, line, words)
     (site / "_config.yml").write_text(config, "utf-8")
     errors = [p for p in read_framework(site).errors if p.source.file == "_config.yml"]
     assert [(e.source.line, words in e.message) for e in errors] == [(line, True)], errors
+
+
+def _append_to_level5(site: Path, text: str) -> None:
+    page = site / "careers" / "engineering" / "level5.md"
+    page.write_text(page.read_text("utf-8") + "\n" + text, "utf-8")
+
+
+def _level9(site: Path) -> dict[str, list[str]]:
+    result = read_framework(site)
+    assert not result.errors, result.errors
+    return {e.area_id: [s.text for s in e.statements] for e in result.framework.crafts[0].level(9).expectations}
+
+
+def test_kramdown_comment_and_nomarkdown_blocks_are_never_statements(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    _level_page(site, "Level 9 (Principal)", "| Collaboration | Kept. |\n\n{::comment}\n| Area | Description |\n"
+                "|---|---|\n| Collaboration | COMMENTED statement. |\n{:/comment}\n\n{::nomarkdown}\n<p>RAW html</p>\n"
+                "{:/}\n\nA {::comment}SPAN comment{:/comment} paragraph.\n")
+    assert _level9(site) == {"collaboration": ["Kept."]}
+
+
+def test_a_table_in_a_details_block_right_after_its_summary_is_read(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    page = site / "careers" / "engineering" / "level9.md"
+    _level_page(site, "Level 9 (Principal)", "")
+    page.write_text(page.read_text("utf-8").replace("## Craft\n\n| Area", "## Craft\n\n<details markdown=\"1\">\n"
+                                                    "<summary>Show the table</summary>\n| Area")
+                    + "| Collaboration | Inside details. |\n</details>\n", "utf-8")
+    assert _level9(site) == {"collaboration": ["Inside details."]}
+
+
+def test_a_break_inside_struck_text_does_not_split_the_statement(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    _level_page(site, "Level 9 (Principal)",
+                "| Collaboration | I choose metrics ~~old<br/>older~~ that suit <del>x<br>y</del> the problem. |\n")
+    assert _level9(site) == {"collaboration": ["I choose metrics that suit the problem."]}
+
+
+def test_a_label_before_its_paragraph_is_not_part_of_the_definition(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    craft = site / "careers" / "engineering" / "index.md"
+    craft.write_text(craft.read_text("utf-8").replace(
+        "### Collaboration\n\n", "### Collaboration\n\n{: .label }\nBETA-BADGE\n\n"), "utf-8")
+    area = next(a for a in read_framework(site).framework.crafts[0].areas if a.id == "collaboration")
+    assert "BETA-BADGE" not in area.definition and area.definition.startswith("Working with engineers")
+
+
+def test_a_framework_on_the_home_page_does_not_take_in_the_rest_of_the_site(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    (site / "index.md").unlink()
+    index = (site / "careers" / "index.md").read_text("utf-8")
+    (site / "careers" / "index.md").unlink()
+    (site / "index.md").write_text(index, "utf-8")
+    labels = site / "docs" / "ui-components" / "labels.md"
+    labels.write_text(labels.read_text("utf-8").replace("---\n", "---\nparent: No Such Parent\n", 1), "utf-8")
+    result = read_framework(site)
+    assert not result.errors, result.errors
+    assert result.framework.title == EXPECTED["framework"]
+
+
+@pytest.mark.parametrize("style, url", [("pretty", "/a/b/"), ("date", "/a/b.html"), ("none", "/a/b.html"),
+                                        ("/:path/:basename/", "/a/b/"), ("/:path/:basename:output_ext", "/a/b.html"),
+                                        ("/:path/:basename", "/a/b")])
+def test_page_urls_follow_the_permalink_style_as_jekyll_does(style, url):
+    from cfexport.readers.jekyll.site import SiteConfig, _url
+
+    assert _url("a/b.md", {}, SiteConfig({"permalink": style})) == url

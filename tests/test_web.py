@@ -377,3 +377,16 @@ def test_serve_says_when_the_port_is_taken_or_the_framework_is_missing(tmp_path)
         sock.close()
     r = CliRunner().invoke(main, ["serve", "--framework", str(tmp_path / "nope")])
     assert r.exit_code == 2 and "not found" in r.output
+
+
+@pytest.mark.parametrize("path", ["/roles/mlengineer/ml-engineer/%C2%B2", "/roles/mlengineer/ml-engineer/%D9%A5",
+                                  "/roles/mlengineer/ml-engineer/%C2%B2/level-card.pdf",
+                                  "/compare/mlengineer/ml-engineer?from=%C2%B2&to=6"])
+def test_levels_written_in_other_digits_are_not_found_and_never_a_server_error(client, path):
+    r = client.get(path)
+    assert r.status_code in (400, 404), (path, r.status_code)
+
+
+def test_a_pack_form_level_in_other_digits_is_a_400(client):
+    r = client.post("/packs/new", data={**_form(client), **_fields(**{"from": "²"})})
+    assert r.status_code == 400 and "Current level" in r.text

@@ -199,12 +199,11 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
             continue
         person, track, cur, tgt, manager = (clean(normalise(c).strip(), Source(file, line), problems)
                                             for c in row)
-        try:
-            current, target = int(cur), int(tgt)
-        except ValueError:
+        if not all(v.isascii() and v.isdigit() and len(v) <= 6 for v in (cur, tgt)):  # not int(): "5_0", "+5", "٥"
             errors.append(Problem("error", Source(file, line), "current_level and target_level must be "
                                   f"level numbers, not '{cur}' and '{tgt}'"))
             continue
+        current, target = int(cur), int(tgt)
         requests.append(PackRequest(person, track, current, target, manager or None, Source(file, line)))
     return requests, errors
 

@@ -189,7 +189,7 @@ def check_office(data: bytes, name: str, limits: Limits = LIMITS) -> Package:
         raise Refused("not a pack", "a zip that is not an Office document")
     types: list[str] = []
     for n in names:
-        if n.lower().endswith((".xml", ".rels")):
+        if n.lower().endswith((".xml", ".rels")) or _looks_like_xml(zf, n):  # a part's name need not say it
             root = parse_xml(read_member(zf, n, limits.xml_part), n)
             if n.lower() == "[content_types].xml":
                 types = _content_types(root)
@@ -221,3 +221,13 @@ def _custom_part(zf: zipfile.ZipFile, lower: dict[str, str]) -> str | None:
                 if target in lower:
                     return lower[target]
     return lower.get("docprops/custom.xml")
+
+
+def _looks_like_xml(zf: zipfile.ZipFile, name: str) -> bool:
+    """Whether a part whose name does not end in .xml holds XML all the same (openpyxl and
+    python-docx follow the relationships, not the names): its first bytes say so."""
+    if name.endswith("/"):
+        return False
+    with zf.open(name) as part:
+        head = part.read(64)
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")

@@ -133,7 +133,7 @@ async def bounded_form(request: Request, max_bytes: int, max_files: int, max_fie
     """The form, refusing a body over `max_bytes` (whatever Content-Length claims) and more than
     `max_files` files or `max_fields` fields; the CSRF token is checked before it is returned."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+    if declared is not None and (not (declared.isascii() and declared.isdigit()) or int(declared) > max_bytes):
         raise TooLarge(f"the upload is larger than {max_bytes // 1024} KiB")
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -63,6 +63,8 @@ def read_inline(inline: Token | None) -> Text:
                     if not striking:
                         out.struck.append(squash("".join(struck_now)))
                         struck_now = []
+            elif name in _BREAKS and striking:
+                struck_now.append(" ")  # a break inside struck text goes with the struck text
             elif name in _BREAKS:
                 out.pieces.append(None)
                 out.block_html = out.block_html or name != "br"

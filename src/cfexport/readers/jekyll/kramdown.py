@@ -6,7 +6,10 @@
 - `1. TOC` followed by `{:toc}` is replaced by the generated table of contents: not text.
 - `### Title {#id}` sets the heading's id; otherwise the id is kramdown's GFM auto id.
 - `<div markdown="1">` (or `block`, `span`) holds markdown: its opening and closing tag lines
-  are dropped so the markdown between them is read.
+  (and a `<details>` block's `<summary>`, the control that opens it) are dropped so the markdown
+  between them is read.
+- `{::comment}`...`{:/comment}` is never output, and `{::nomarkdown}`...`{:/}` is raw output
+  for the site's HTML, not text: both are dropped, as are `{::options .../}` lines.
 
 Lines are replaced, never removed, so line numbers stay those of the page.
 """
@@ -29,6 +32,11 @@ _HEADING_ID = re.compile(r"[ \t]*\{(?:#([^\s}]+)|:\s*#([^\s}]+)[^}]*)\}[ \t]*(?:
 _CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _MARKDOWN_OPEN = re.compile(r"^ {0,3}<([A-Za-z][A-Za-z0-9-]*)\b[^>]*\bmarkdown\s*=\s*[\"']?(?:1|block|span)[\"']?[^>]*>\s*$")
 _LABEL = re.compile(r"(?:^|\s|\{:)\.label(?:\s|\}|$)")
+_EXTENSION_OPEN = re.compile(r"^ {0,3}\{::(comment|nomarkdown)\b[^}]*\}\s*$")
+_EXTENSION_CLOSE = re.compile(r"^ {0,3}\{:/(comment|nomarkdown)?\}\s*$")
+_EXTENSION_SPAN = re.compile(r"\{::(comment|nomarkdown)\b[^}]*\}.*?\{:/(?:\1)?\}|\{::\w+[^}]*/\}")
+_SUMMARY_OPEN = re.compile(r"^\s*<summary\b", re.IGNORECASE)
+_SUMMARY_CLOSE = re.compile(r"</summary\s*>", re.IGNORECASE)
 _CLOSE_TAG = re.compile(r"^ {0,3}</([A-Za-z][A-Za-z0-9-]*)\s*>\s*$")
 
 
@@ -45,7 +53,19 @@ def prepare(body: str) -> Prepared:
     ids: dict[int, str] = {}
     fence: str | None = None
     markdown_blocks: list[str] = []
+    extension: str | None = None  # inside {::comment} or {::nomarkdown}
+    summary = False  # inside a <summary> of a markdown="1" block
     for i, line in enumerate(lines):
+        if extension is not None:
+            closing = _EXTENSION_CLOSE.match(line)
+            lines[i] = ""
+            if closing and closing.group(1) in (None, extension):
+                extension = None
+            continue
+        if summary:
+            summary = not _SUMMARY_CLOSE.search(line)
+            lines[i] = ""
+            continue
         m = _FENCE.match(line)
         if fence is not None:
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
@@ -54,6 +74,16 @@ def prepare(body: str) -> Prepared:
         if m:
             fence = m.group(1)
             continue
+        opening = _EXTENSION_OPEN.match(line)
+        if opening:
+            extension, lines[i] = opening.group(1), ""
+            continue
+        if markdown_blocks and _SUMMARY_OPEN.match(line):
+            summary = not _SUMMARY_CLOSE.search(line)
+            lines[i] = ""
+            continue
+        if "{::" in line:
+            line = lines[i] = _EXTENSION_SPAN.sub("", line)
         if _TOC.match(line):
             lines[i] = ""
             j = i - 1
@@ -65,7 +95,7 @@ def prepare(body: str) -> Prepared:
         if _BLOCK_IAL.match(line):
             lines[i] = ""
             if _LABEL.search(line):
-                _drop_paragraph_before(lines, i)
+                _drop_labelled_paragraph(lines, i)
             continue
         opener = _MARKDOWN_OPEN.match(line)
         if opener:
@@ -91,12 +121,23 @@ def prepare(body: str) -> Prepared:
     return Prepared("\n".join(lines), ids)
 
 
-def _drop_paragraph_before(lines: list[str], i: int) -> None:
-    """A paragraph styled `.label` is a badge ("New", "Beta") beside a heading, not its text."""
-    j = i - 1
-    while j >= 0 and lines[j].strip() and not _HEADING.match(lines[j]) and not _FENCE.match(lines[j]):
-        lines[j] = ""
-        j -= 1
+def _drop_labelled_paragraph(lines: list[str], i: int) -> None:
+    """A paragraph styled `.label` is a badge ("New", "Beta") beside a heading, not its text.
+    kramdown applies a block IAL to the block right above it, or, after a blank line, to the
+    block right below it."""
+    def plain(j: int) -> bool:
+        return bool(lines[j].strip()) and not _HEADING.match(lines[j]) and not _FENCE.match(lines[j])
+
+    if i > 0 and plain(i - 1):
+        j = i - 1
+        while j >= 0 and plain(j):
+            lines[j] = ""
+            j -= 1
+    elif i + 1 < len(lines) and plain(i + 1):
+        j = i + 1
+        while j < len(lines) and plain(j):
+            lines[j] = ""
+            j += 1
 
 
 def heading_text(line: str) -> str:

@@ -351,9 +351,14 @@ def _url(rel: str, meta: dict, config: SiteConfig) -> str:
     elif basename == "index":
         url = f"/{folder}/"
     else:
+        # Jekyll's add_permalink_suffix: `pretty` and patterns ending in `/` give a folder URL;
+        # `date`, `ordinal`, `none` and patterns ending in `:output_ext` give `.html`; other patterns, neither.
         style = config.permalink
-        pretty = style == "pretty" or (style not in ("date", "none", "ordinal", "weekdate")
-                                       and style.endswith("/"))
-        url = f"/{folder}/{basename}/" if pretty else f"/{folder}/{basename}.html"
+        if style == "pretty" or (style not in ("date", "ordinal", "none") and style.endswith("/")):
+            url = f"/{folder}/{basename}/"
+        elif style in ("date", "ordinal", "none") or style.endswith(":output_ext"):
+            url = f"/{folder}/{basename}.html"
+        else:
+            url = f"/{folder}/{basename}"
     url = re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
     return url

@@ -30,6 +30,15 @@ class Tree:
     def folder(self) -> str:
         return posixpath.dirname(self.index.file)
 
+    def folders(self) -> list[str]:
+        """The folders that hold the framework: the index page's, unless that is the site root
+        (the framework is the site's home page) and the crafts have folders of their own; then
+        theirs, so that the rest of the site is not taken for the framework."""
+        if self.folder:
+            return [self.folder]
+        crafts = sorted({posixpath.dirname(c.file) for c in self.crafts})
+        return crafts if crafts and "" not in crafts else [""]
+
     def files(self) -> set[str]:
         return {self.index.file, *(c.file for c in self.crafts), *(p.file for ps in self.levels.values() for p in ps)}
 
@@ -124,7 +133,7 @@ class Finder:
     def keep_site_problems(self, tree: Tree | None, scope: str) -> None:
         """Problems of pages that are the framework's (or inside its folder, or the folder given)
         stand; those of the rest of the site are information only (`validate --verbose`)."""
-        folders = ([scope] if scope else []) + ([tree.folder] if tree else [])
+        folders = ([scope] if scope else []) + (tree.folders() if tree else [])
         files = tree.files() if tree else set()
         for problem in self.site.problems:
             file = problem.source.file
@@ -142,11 +151,13 @@ class Finder:
         titles = {p.title for p in self.site.pages}
         crafts = {c.title for c in tree.crafts}
         files = tree.files()
+        folders = tree.folders()
         for page in self.site.pages:
-            if page.file in files or not inside(page.file, tree.folder):
-                continue
             up, grand = parent(page), grand_parent(page)
-            if up is None:
+            if page.file in files or up is None:
+                continue
+            nested = grand == tree.index.title or up in crafts or up == tree.index.title
+            if not nested and not any(inside(page.file, f) for f in folders):
                 continue
             if up not in titles:
                 if grand is not None:

@@ -15,7 +15,7 @@ def _level(request: Request, name: str, numbers: list[int], default: int) -> int
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.strip().isdigit() or int(raw) not in numbers:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or int(raw) not in numbers:
         raise BadRequest(f"'{name}' must be one of the levels {', '.join(map(str, numbers))}, not '{raw[:40]}'",
                          back=request.url.path)
     return int(raw)

@@ -72,7 +72,7 @@ def _text(form, name: str, label: str, required: bool, fixes: list[str], warning
 def _number(form, name: str, label: str, fixes: list[str]) -> int | None:
     value = form.get(name)
     value = value.strip() if isinstance(value, str) else ""
-    if not value.isdigit() or len(value) > 6:
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
         fixes.append(f"{label}: choose a level" if not value else f"{label}: a level number, not '{value[:20]}'")
         return None
     return int(value)

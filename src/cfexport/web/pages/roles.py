@@ -19,7 +19,7 @@ MAX_ID = 300
 def find_role(framework: Framework, role_id: str) -> Role | None:
     """`craft/specialism/level` (or `craft/level` for a craft without specialisms)."""
     track, _, level = role_id.strip("/").rpartition("/")
-    if not level.isdigit() or len(role_id) > MAX_ID:
+    if not (level.isascii() and level.isdigit()) or len(role_id) > MAX_ID:
         return None
     for craft in framework.crafts:
         for specialism in craft.tracks():

@@ -89,20 +89,20 @@ class _State:
     include_depth: int = 0
     last_token: Any = None  # the token the parser was at, for errors that carry none
 
-    def warn(self, file: str, line: int, message: str) -> None:
-        self.problems.append(Problem("warning", Source(file, line), message))
+    def warn(self, file: str, line: int, message: str, severity: str = "warning") -> None:
+        self.problems.append(Problem(severity, Source(file, line), message))
 
-    def warn_at(self, token: Any, message: str) -> None:
+    def warn_at(self, token: Any, message: str, severity: str = "warning") -> None:
         info = self.sources.get(id(getattr(token, "source", None))) if token else None
         if info is None or token.start_index < 0:  # a fragment, e.g. where_exp's condition
-            self.warn(self.file, self.body_line, message)
+            self.warn(self.file, self.body_line, message, severity)
             return
         line, snippet = info.where(token.start_index)
         if snippet and not message.startswith(("{{", "{%")):
             message = f"{snippet}: {message}"
         if info.included_from:
             message = f"{message} (included from {info.included_from})"
-        self.warn(info.file, line, message)
+        self.warn(info.file, line, message, severity)
 
 
 _STATE: contextvars.ContextVar[_State | None] = contextvars.ContextVar("cfexport_liquid_state", default=None)

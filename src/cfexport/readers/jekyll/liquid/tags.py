@@ -114,7 +114,8 @@ class _IncludeTag(_SimpleTag):
             else:
                 params[key] = context.get(var.split("."), token=token, default=None)
         if state.include_depth >= INCLUDE_DEPTH:
-            state.warn_at(token, f"{{% include {name} %}}: includes nested deeper than {INCLUDE_DEPTH}; left out")
+            state.warn_at(token, f"{{% include {name} %}}: includes nested deeper than {INCLUDE_DEPTH} (an include "
+                          "that includes itself?); Jekyll stops the build here too: fix the include", "error")
             return ""
         found = _read_include(state.site.root, name)
         if isinstance(found, str):
