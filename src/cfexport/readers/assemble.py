@@ -1,6 +1,6 @@
-"""What the data readers (FT YAML, Monzo, matrix workbooks) share when they build the model:
-findings, text tidied as the Jekyll reader tidies it, ids made unique and coverage checked
-with the Jekyll reader's messages."""
+"""What the readers share when they build the model: findings, text tidied as the Jekyll
+reader tidies it, ids made unique and coverage checked, with the same messages whatever the
+format."""
 
 from __future__ import annotations
 

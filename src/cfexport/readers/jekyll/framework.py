@@ -23,11 +23,11 @@ from cfexport.model import (
     Expectation,
     Framework,
     Level,
-    Problem,
     ReadResult,
     Source,
     Statement,
 )
+from cfexport.readers.assemble import Findings, check_coverage, unique_ids
 from cfexport.readers.jekyll import inline, kramdown
 from cfexport.readers.jekyll.site import Site, SitePage, comparable_url, load_site
 from cfexport.readers.jekyll.tree import Finder, Tree, same_name
@@ -76,20 +76,13 @@ class _Page:
 
 
 
-class _Reader:
+class _Reader(Findings):
     def __init__(self, folder: Path, root_title: str | None):
+        super().__init__()
         self.folder = folder
         self.root_title = root_title
-        self.problems: list[Problem] = []
         self.md = kramdown.markdown_parser()
         self.site: Site | None = None
-
-    # -- findings -------------------------------------------------------------------
-    def error(self, source: Source, message: str) -> None:
-        self.problems.append(Problem("error", source, message))
-
-    def warn(self, source: Source, message: str) -> None:
-        self.problems.append(Problem("warning", source, message))
 
     # -- the site and its frameworks --------------------------------------------------
     def read(self) -> ReadResult:
@@ -141,7 +134,7 @@ class _Reader:
         crafts_out = [self.read_craft(self.page(page), tree.levels[page.file]) for page in seen_titles.values()]
         order = {c.title: _nav_order(p) for c, p in zip(crafts_out, seen_titles.values())}
         crafts_out.sort(key=lambda c: (order[c.title], c.title))
-        ids = self.unique_ids([c.id for c in crafts_out], [c.source for c in crafts_out], "craft")
+        ids = unique_ids([c.id for c in crafts_out], [c.source for c in crafts_out], "craft", self)
         crafts_out = [replace(c, id=i) for c, i in zip(crafts_out, ids)]
         if not crafts_out:
             self.warn(index.source(), f"the framework '{index.title}' has no crafts (pages with "
@@ -226,7 +219,7 @@ class _Reader:
                 if e.specialism and e.specialism not in specialisms:
                     specialisms.append(e.specialism)
         levels.sort(key=lambda lv: lv.number)
-        self.check_coverage(areas, levels)
+        check_coverage(tuple(areas), levels, self, hint="add a row for it, or TODO")
         permalink = frontmatter.text(page.meta.get("permalink"))
         url_tail = (permalink or page.site_page.url).rstrip("/").rsplit("/", 1)[-1]
         url_tail = url_tail.rsplit(".", 1)[0] if url_tail.endswith((".html", ".htm")) else url_tail
@@ -238,34 +231,11 @@ class _Reader:
             permalink=permalink,
             areas=tuple(areas),
             specialisms=tuple(specialisms),
-            specialism_ids=self.unique_ids([slugify(sp) or "specialism" for sp in specialisms],
-                                           [page.source()] * len(specialisms), "specialism"),
+            specialism_ids=unique_ids([slugify(sp) or "specialism" for sp in specialisms],
+                                      [page.source()] * len(specialisms), "specialism", self),
             levels=tuple(levels),
             source=page.source(),
         )
-
-    def unique_ids(self, ids: list[str], sources: list[Source], what: str) -> tuple[str, ...]:
-        """Ids as given, a repeated one suffixed `-2`, `-3`... with a warning: two crafts or two
-        specialisms must never share the id the other commands take."""
-        out: list[str] = []
-        for wanted, source in zip(ids, sources):
-            new, n = wanted, 1
-            while new in out:
-                n += 1
-                new = f"{wanted}-{n}"
-            if new != wanted:
-                self.warn(source, f"two {what}s would have the id '{wanted}'; this one is '{new}' "
-                          f"(rename one to keep ids stable)")
-            out.append(new)
-        return tuple(out)
-
-    def check_coverage(self, areas: list[Area], levels: list[Level]) -> None:
-        for level in levels:
-            present = {e.area_id for e in level.expectations}
-            for area in areas:
-                if area.id not in present:
-                    self.warn(level.source, f"level {level.number} leaves out the area '{area.title}' "
-                              f"({area.source}); add a row for it, or TODO")
 
     def level_title(self, page: _Page) -> tuple[int, str] | None:
         """`Level 5 (Junior)` -> (5, "Junior"); anything else is an error naming the line."""
@@ -444,8 +414,7 @@ class _Reader:
                       f"under '## Craft - {area.specialism}'")
         todo = len(statements_text) == 1 and statements_text[0].strip().lower() == _TODO
         if todo:
-            self.problems.append(Problem("warning", src, f"'{area_title}' is TODO: not yet defined at this level",
-                                         "todo"))
+            self.warn(src, f"'{area_title}' is TODO: not yet defined at this level", "todo")
             statements: tuple[Statement, ...] = ()
         else:
             if not statements_text:

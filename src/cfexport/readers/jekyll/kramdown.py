@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_BLOCK_IAL = re.compile(r"^ {0,3}\{:(?:[^}\n\"']|\"[^\"\n]*\"|'[^'\n]*')*\}\s*$")
+_IAL = r"\{:(?:[^}\n\"']|\"[^\"\n]*\"|'[^'\n]*')*\}"  # `{: ...}`, quoted values may hold `}`
+_BLOCK_IAL = re.compile(r"^ {0,3}" + _IAL + r"\s*$")
 _TOC = re.compile(r"^ {0,3}\{:\s*toc\s*\}\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[*+-])\s+\S")
-_SPAN_IAL = re.compile(r"\{:(?:[^}\n\"']|\"[^\"\n]*\"|'[^'\n]*')*\}")
+_SPAN_IAL = re.compile(_IAL)
 _HEADING = re.compile(r"^( {0,3}#{1,6}[ \t]+)(.*?)[ \t]*$")
 _HEADING_ID = re.compile(r"[ \t]*\{(?:#([^\s}]+)|:\s*#([^\s}]+)[^}]*)\}[ \t]*(?:#+[ \t]*)?$")
 _CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
