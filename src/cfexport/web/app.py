@@ -76,7 +76,8 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
         what = exc.what if isinstance(exc, common.NotFound) else "There is no page at this address."
         return _error_page(request, 404, "Page not found", [what], "/")
     if status == 413:
-        return _error_page(request, 413, "The upload is too large", [str(exc.detail)], request.url.path)
+        back = exc.back if isinstance(exc, common.TooLarge) and exc.back else request.url.path
+        return _error_page(request, 413, "The upload is too large", [str(exc.detail)], back)
     if status == 405:
         return _error_page(request, 405, "Not allowed", ["this address does not take that kind of request"], "/")
     if status == 503:
