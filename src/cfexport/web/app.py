@@ -28,7 +28,7 @@ log = logging.getLogger("cfexport.web")
 
 # One router module per page group, in cfexport.web.pages; each has `routes` (a list of routes)
 # and may have `NAV` ((label, path)) for the header. To add a page: see pages/__init__.py.
-PAGES = ("home", "roles", "compare", "matrix", "packs", "problems")
+PAGES = ("home", "roles", "compare", "matrix", "packs", "collect", "problems")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
