@@ -79,6 +79,18 @@ def test_search_open_a_role_compare_and_download_a_pack_like_the_cli(browser, tm
         assert download.suggested_filename == f"{folder}.zip"
         data = (tmp_path / "web.zip")
         download.save_as(data)
+
+        # the pack comes back (as its zip, nothing filled in): /collect reads it into the round summary
+        page.goto(url + "collect")
+        page.get_by_label("Files to read").set_input_files(str(data))
+        page.get_by_role("button", name="Read the files").click()
+        row = page.locator("table.collect-people tbody tr")
+        assert row.count() == 1 and "Ada Lovelace" in row.inner_text() and "partial" in row.inner_text().lower()
+        with page.expect_download() as info:
+            page.get_by_role("link", name="Download the summary workbook", exact=False).click()
+        summary = tmp_path / "summary.xlsx"
+        info.value.save_as(summary)
+        assert any(c.value == "Ada Lovelace" for c in xlsx_cells(summary))
         assert not errors, errors
 
     result = CliRunner().invoke(main, ["pack", "--role", "mlengineer/ml-engineer", "--from", "5", "--to", "6",

@@ -28,7 +28,7 @@ log = logging.getLogger("cfexport.web")
 
 # One router module per page group, in cfexport.web.pages; each has `routes` (a list of routes)
 # and may have `NAV` ((label, path)) for the header. To add a page: see pages/__init__.py.
-PAGES = ("home", "roles", "compare", "matrix", "packs", "problems")
+PAGES = ("home", "roles", "compare", "matrix", "packs", "collect", "problems")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -76,7 +76,8 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
         what = exc.what if isinstance(exc, common.NotFound) else "There is no page at this address."
         return _error_page(request, 404, "Page not found", [what], "/")
     if status == 413:
-        return _error_page(request, 413, "The upload is too large", [str(exc.detail)], request.url.path)
+        back = exc.back if isinstance(exc, common.TooLarge) and exc.back else request.url.path
+        return _error_page(request, 413, "The upload is too large", [str(exc.detail)], back)
     if status == 405:
         return _error_page(request, 405, "Not allowed", ["this address does not take that kind of request"], "/")
     if status == 503:

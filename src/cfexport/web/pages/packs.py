@@ -2,9 +2,9 @@
 Both answer with a zip download; a copy of each pack goes to `--out/packs/` as
 `cfexport pack --zip` would write it.
 
-Limits: a one-person form body of 16 KiB; a round CSV of 1 MiB and 500 rows, one file. The
-upload is saved, under a name the server chooses, into a temporary folder that is removed
-when the request ends, and read with the same rules as `cfexport packs --people`: strict
+Limits: a one-person form body of 16 KiB; a round CSV of 1 MiB and 500 rows, one file
+(`common.UploadRules`, as for `/collect`). The upload is saved, under a name the server
+chooses (`common.save_uploads`), into a temporary folder that is removed when the request ends, and read with the same rules as `cfexport packs --people`: strict
 UTF-8, the exact header, characters no document can hold dropped."""
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from cfexport.model import Problem, Source
-from cfexport.web.common import ZIP, bounded_form, download, framework_or_503, render
+from cfexport.web.common import (ZIP, UploadRules, bounded_form, download, framework_or_503, read_uploads, render,
+                                 save_uploads)
 from cfexport.web.pages.roles import context
 
 log = logging.getLogger("cfexport.web")
@@ -29,6 +30,7 @@ NAV = [("Promotion packs", "/packs/new")]
 
 MAX_FORM_BYTES = 16 * 1024
 MAX_CSV_BYTES = 1024 * 1024
+CSV_RULES = UploadRules(files=1, total_bytes=MAX_CSV_BYTES)  # the upload rules every upload form shares
 MAX_ROWS = 500
 MAX_NAME = 200  # characters of a person's or manager's name
 
@@ -161,19 +163,14 @@ async def make_round(request: Request):
     from cfexport.packs import plan, read_people
 
     snap = await framework_or_503(request)
-    form = await bounded_form(request, MAX_CSV_BYTES + 16 * 1024, max_files=1, max_fields=5)
-    upload = form.get("people")
-    if not isinstance(upload, UploadFile) or not upload.filename:
+    _, uploads = await read_uploads(request, "people", CSV_RULES, back="/packs/new")
+    if not uploads:
         return _page(request, 400, errors=["People CSV: choose a .csv file to upload"])
-    data = await upload.read(MAX_CSV_BYTES + 1)
-    await form.close()
-    if len(data) > MAX_CSV_BYTES:
-        return _page(request, 400, errors=[f"People CSV: at most {MAX_CSV_BYTES // 1024} KiB"])
-    shown = Path(upload.filename).name[:80] or "the CSV"
+    [upload] = uploads
+    shown = upload.name[:80]
     warnings: list[Problem] = []
     with tempfile.TemporaryDirectory(prefix="cfexport-upload-") as tmp:
-        path = Path(tmp) / "people.csv"  # the browser's file name is never a path here
-        path.write_bytes(data)
+        [path] = save_uploads([upload], Path(tmp))  # the browser's file name is never a path here
         requests, errors = await run_in_threadpool(read_people, path, warnings)
 
     def where(p: Problem) -> str:
