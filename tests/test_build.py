@@ -19,7 +19,7 @@ from factory import CraftSpec, LevelSpec, small_craft, write_framework
 from cfexport import build as builder
 from cfexport.cli import main
 from cfexport.exporters.base import Document, ExportError
-from cfexport.exporters.json_model import JsonExporter
+from cfexport.exporters.framework_json import JsonExporter
 from cfexport.output import OutputError, StagedOutput
 from cfexport.readers import read_framework
 from cfexport.repro import build_time

@@ -16,7 +16,7 @@ from cfexport.changes.diff import diff
 from cfexport.changes.revisions import read_folder
 from cfexport.changes.write import render
 from cfexport.exporters.base import Context
-from cfexport.exporters.json_model import JsonExporter
+from cfexport.exporters.framework_json import JsonExporter
 from cfexport.readers import read_framework
 from cfexport.repro import build_time
 

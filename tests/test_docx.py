@@ -24,7 +24,7 @@ from cfexport.cli import main
 from cfexport.compare import compare, next_role
 from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.docx import DocxExporter, find_role, render_promotion_case
-from cfexport.exporters.word import STYLES
+from cfexport.exporters.wordprocessing import STYLES
 from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)  # SOURCE_DATE_EPOCH=1700000000
@@ -606,7 +606,7 @@ def test_libreoffice_converts_every_role_description_and_the_case(shipped, shipp
 def test_theme_lists_every_label_with_its_default():
     import yaml
 
-    from cfexport.exporters.word import LABELS
+    from cfexport.exporters.wordprocessing import LABELS
 
     theme = yaml.safe_load((TEMPLATES / "theme.yaml").read_text(encoding="utf-8"))
     assert theme["docx"]["labels"] == LABELS  # theme.yaml shows HR every label it can reword

@@ -16,7 +16,7 @@ from conftest import FRAMEWORK, ROOT, TEMPLATES
 
 from cfexport import build as builder
 from cfexport.cli import main
-from cfexport.exporters.json_model import JsonExporter
+from cfexport.exporters.framework_json import JsonExporter
 from cfexport.output import OutputError, StagedOutput
 from cfexport.readers import read_framework
 from cfexport.repro import build_time

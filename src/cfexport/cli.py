@@ -639,7 +639,7 @@ def collect(paths: tuple[Path, ...], round_dir: Path | None, out: Path, framewor
     from cfexport.collect.summary import all_problems
     from cfexport.collect.write import json_path, write
     from cfexport.exporters.base import Context
-    from cfexport.exporters.excel import settings
+    from cfexport.exporters.spreadsheet import settings
 
     templates = _templates(templates_dir)
     fw = read_or_fail(framework_dir, quiet=True, writes=False, root=root).framework if framework_dir else None

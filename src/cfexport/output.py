@@ -277,7 +277,7 @@ def written_by_cfexport(path: Path, new: Path | None = None) -> bool:
         creators = _PDF_CREATOR.findall(data)
         return bool(creators) and creators[-1] == b"cfexport"  # the last /Info written wins
     if path.suffix == ".json":
-        from cfexport.exporters.json_model import SCHEMA_ID
+        from cfexport.exporters.framework_json import SCHEMA_ID
 
         try:
             body = json.loads(data)

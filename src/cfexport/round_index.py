@@ -46,7 +46,7 @@ def render(packs: list[Pack], as_zip: bool, context: Context) -> dict[str, bytes
 
 
 def _csv_text(value) -> str:
-    from cfexport.exporters.excel import FORMULA_TRIGGERS
+    from cfexport.exporters.spreadsheet import FORMULA_TRIGGERS
 
     text = str(value)
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
@@ -65,7 +65,7 @@ def render_csv(table: list[list]) -> bytes:
 def render_xlsx(table: list[list], context: Context) -> bytes:
     from openpyxl.utils import get_column_letter
 
-    from cfexport.exporters.excel import Styles, new_workbook, put_style, put_text, put_value, save, settings
+    from cfexport.exporters.spreadsheet import Styles, new_workbook, put_style, put_text, put_value, save, settings
 
     wb = new_workbook()
     ws = wb.create_sheet("Round")

@@ -10,7 +10,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from cfexport.changes.diff import Change
 from cfexport.exporters.base import Context
-from cfexport.exporters.excel import (Styles, new_workbook, print_setup, put_style, put_text, put_value, row_height,
+from cfexport.exporters.spreadsheet import (Styles, new_workbook, print_setup, put_style, put_text, put_value, row_height,
                                       save, set_height, settings, wrapped_lines)
 from cfexport.model import Framework
 

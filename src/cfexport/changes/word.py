@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cfexport.changes.report import CraftSection, Item, plural
 from cfexport.exporters.base import Context
-from cfexport.exporters.word import Writer
+from cfexport.exporters.wordprocessing import Writer
 from cfexport.model import Framework
 
 

@@ -98,7 +98,7 @@ def read_round(folder: Path) -> list[Expected]:
 
 def _untext(cell: str) -> str:
     """A round.csv cell as written: a leading `'` was added to text starting like a formula."""
-    from cfexport.exporters.excel import FORMULA_TRIGGERS
+    from cfexport.exporters.spreadsheet import FORMULA_TRIGGERS
 
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS) else cell
 

@@ -104,8 +104,8 @@ def record(framework: Framework, current: Role, target: Role, person: str, manag
            document: str) -> dict:
     """What one document of a pack was made from (`document`: self-assessment or promotion-case)."""
     from cfexport.compare import compare
-    from cfexport.exporters.excel import settings as xlsx_settings
-    from cfexport.exporters.word import settings as word_settings
+    from cfexport.exporters.spreadsheet import settings as xlsx_settings
+    from cfexport.exporters.wordprocessing import settings as word_settings
 
     ids = level_statement_ids(target.craft, target.level)
     statements, areas, number = [], [], 0

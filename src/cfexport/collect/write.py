@@ -39,7 +39,7 @@ def render_xlsx(facts: dict, context) -> bytes:
     from openpyxl.utils import get_column_letter
 
     from cfexport.collect.summary import all_problems
-    from cfexport.exporters.excel import (Styles, new_workbook, put_style, put_text, put_value, row_height, save,
+    from cfexport.exporters.spreadsheet import (Styles, new_workbook, put_style, put_text, put_value, row_height, save,
                                           set_height, settings)
 
     ratings = facts["ratings"]

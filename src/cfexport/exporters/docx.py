@@ -14,7 +14,7 @@ from typing import ClassVar
 from cfexport.compare import AreaChange, compare, next_role, promotion_problem
 from cfexport.exporters.base import Context, Document, ExportError
 from cfexport.model import AreaExpectations, Framework, Role, Statement
-from cfexport.exporters.word import ILLEGAL_XML, Writer, intro
+from cfexport.exporters.wordprocessing import ILLEGAL_XML, Writer, intro
 
 ROLE_INTRODUCTION = "role-introduction.txt.j2"
 PROMOTION_INTRODUCTION = "promotion-introduction.txt.j2"

@@ -11,7 +11,7 @@ The matrix workbook holds
   ready for pivots and for diffing two versions;
 - "About": the framework, its version and build date, how the workbook is laid out, the legend.
 
-All framework text goes through `excel.put_text` (string cells only, never formulas).
+All framework text goes through `spreadsheet.put_text` (string cells only, never formulas).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from cfexport import __version__
 from cfexport.compare import compare, promotion_problem
 from cfexport.exporters.base import Context, Document, ExportError
-from cfexport.exporters.excel import (
+from cfexport.exporters.spreadsheet import (
     MAX_ROW_HEIGHT,
     merge,
     min_scale,

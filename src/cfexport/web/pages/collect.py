@@ -197,7 +197,7 @@ async def collect_upload(request: Request):
     from cfexport.collect.match import RoundError
     from cfexport.collect.write import render_xlsx
     from cfexport.exporters.base import Context
-    from cfexport.exporters.excel import settings
+    from cfexport.exporters.spreadsheet import settings
 
     snap = await snapshot(request)
     form, uploads = await read_uploads(request, "returns", UPLOAD_RULES, back="/collect")
