@@ -23,7 +23,7 @@ from cfexport import build as builder
 from cfexport.cli import main
 from cfexport.compare import compare, next_role
 from cfexport.exporters.base import Context, ExportError
-from cfexport.exporters.docx import DocxExporter, find_role, render_promotion_case
+from cfexport.exporters.role_descriptions import DocxExporter, find_role, render_promotion_case
 from cfexport.exporters.wordprocessing import STYLES
 from cfexport.readers import read_framework
 

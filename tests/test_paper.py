@@ -22,7 +22,7 @@ from conftest import ROOT, TEMPLATES, need_tool
 from factory import CraftSpec, LevelSpec, write_framework
 
 from cfexport.exporters.base import Context
-from cfexport.exporters.pdf import MM, render_cards, render_pack_cards
+from cfexport.exporters.level_cards import MM, render_cards, render_pack_cards
 from cfexport.model import Role
 from cfexport.readers import read_framework
 
@@ -73,7 +73,7 @@ def printed(tmp_path_factory, frameworks):
     """The matrix and a self-assessment of each framework on each paper, printed to PDF by
     LibreOffice in one run: {(framework, paper, document): pdf path}."""
     soffice = need_tool("soffice")
-    from cfexport.exporters.xlsx import XlsxExporter, render_self_assessment
+    from cfexport.exporters.matrix import XlsxExporter, render_self_assessment
 
     tmp = tmp_path_factory.mktemp("printed")
     files = {}
@@ -133,7 +133,7 @@ def test_the_printed_self_assessment_is_one_page_wide_with_room_to_write(printed
 
 @pytest.fixture(scope="module")
 def assessment(frameworks):
-    from cfexport.exporters.xlsx import render_self_assessment
+    from cfexport.exporters.matrix import render_self_assessment
 
     _, current, target = _roles(frameworks["shipped"])
     return render_self_assessment(frameworks["shipped"], current, target, "Ada Lovelace", "Grace Hopper",
@@ -255,7 +255,7 @@ def test_cards_of_one_pdf_share_one_type_size(shipped):
 def test_not_yet_defined_shading_stays_inside_the_card_text_width(shipped):
     import pdfplumber
 
-    from cfexport.exporters.pdf import _setup, _slots
+    from cfexport.exporters.level_cards import _setup, _slots
 
     s = _setup(TEMPLATES).settings
     craft = shipped.crafts[0]
@@ -292,8 +292,8 @@ def test_paper_letter_gives_letter_pages_in_every_format(tmp_path, shipped):
     import openpyxl
     from pypdf import PdfReader
 
-    from cfexport.exporters.docx import render_promotion_case, render_role_description
-    from cfexport.exporters.xlsx import XlsxExporter
+    from cfexport.exporters.role_descriptions import render_promotion_case, render_role_description
+    from cfexport.exporters.matrix import XlsxExporter
 
     templates = _templates(tmp_path, "Letter")
     ctx = _context(templates)
@@ -308,7 +308,7 @@ def test_paper_letter_gives_letter_pages_in_every_format(tmp_path, shipped):
     assert {int(ws.page_setup.paperSize) for ws in wb} == {1}  # Letter
     cards = PdfReader(io.BytesIO(render_cards(shipped, list(craft.roles()), ctx, "cards")))
     assert all((round(float(p.mediabox[2])), round(float(p.mediabox[3]))) == (612, 792) for p in cards.pages)
-    from cfexport.exporters.pdf import _setup
+    from cfexport.exporters.level_cards import _setup
 
     s = _setup(templates).settings
     assert (round(s.card[0] / MM, 1), round(s.card[1] / MM, 1)) == (108.0, 139.7)  # a quarter of the sheet
@@ -319,7 +319,7 @@ def test_paper_letter_gives_letter_pages_in_every_format(tmp_path, shipped):
 def test_a4_is_the_default_and_a_section_can_override_the_paper(tmp_path, shipped):
     import docx
 
-    from cfexport.exporters.docx import render_role_description
+    from cfexport.exporters.role_descriptions import render_role_description
 
     _, current, _ = _roles(shipped)
     section = docx.Document(io.BytesIO(render_role_description(shipped, current, _context(TEMPLATES)))).sections[0]
@@ -333,7 +333,7 @@ def test_a4_is_the_default_and_a_section_can_override_the_paper(tmp_path, shippe
 
 def test_an_unknown_paper_is_an_error_naming_the_key(tmp_path, shipped):
     from cfexport.exporters.base import ExportError
-    from cfexport.exporters.docx import render_role_description
+    from cfexport.exporters.role_descriptions import render_role_description
 
     templates = _templates(tmp_path, "Legal")
     _, current, _ = _roles(shipped)

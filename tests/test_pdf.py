@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from cfexport import build as builder
 from cfexport.exporters.base import Context, ExportError
-from cfexport.exporters.pdf import MM, NO_EXPECTATIONS, NOT_DEFINED, PdfExporter, paginate, render_cards
+from cfexport.exporters.level_cards import MM, NO_EXPECTATIONS, NOT_DEFINED, PdfExporter, paginate, render_cards
 from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
@@ -307,7 +307,7 @@ def test_one_card_per_page_is_a_setting_and_pages_are_cards(tmp_path):
 def test_a_paragraph_that_cannot_split_is_never_lost():
     from reportlab.platypus import Paragraph, Spacer
 
-    from cfexport.exporters.pdf import Item, _setup
+    from cfexport.exporters.level_cards import Item, _setup
 
     style = _setup(TEMPLATES).styles["body"]
     words = [f"w{i:03d}" for i in range(200)]

@@ -323,13 +323,13 @@ def test_the_shipped_matrix_read_back_gives_the_same_statements_per_role(tmp_pat
 
 
 def test_the_matrix_legend_texts_are_the_exporters():
-    from cfexport.exporters import xlsx
+    from cfexport.exporters import matrix
     from cfexport.readers import matrix_xlsx
 
-    assert xlsx.TODO_TEXT.casefold() in matrix_xlsx.TODO_TEXTS
-    assert xlsx.ABSENT_TEXT.casefold() in matrix_xlsx.ABSENT_TEXTS
-    assert xlsx.PARTLY_TODO_TEXT.casefold() == matrix_xlsx.PARTLY_TODO
-    assert xlsx.NO_DEFINITION.casefold() == matrix_xlsx.NO_DEFINITION
+    assert matrix.TODO_TEXT.casefold() in matrix_xlsx.TODO_TEXTS
+    assert matrix.ABSENT_TEXT.casefold() in matrix_xlsx.ABSENT_TEXTS
+    assert matrix.PARTLY_TODO_TEXT.casefold() == matrix_xlsx.PARTLY_TODO
+    assert matrix.NO_DEFINITION.casefold() == matrix_xlsx.NO_DEFINITION
 
 
 # --- one way: readers -> model -> exporters ------------------------------------------------

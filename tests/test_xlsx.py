@@ -22,7 +22,7 @@ from cfexport.cli import main
 from cfexport.compare import compare
 from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.spreadsheet import SheetNames
-from cfexport.exporters.xlsx import XlsxExporter, render_self_assessment
+from cfexport.exporters.matrix import XlsxExporter, render_self_assessment
 from cfexport.model import Area, Craft, Expectation, Framework, Level, Role, Source, Statement
 from cfexport.readers import read_framework
 

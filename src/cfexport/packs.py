@@ -243,9 +243,9 @@ def _trim(row: list[str], keep: int = 0) -> list[str]:
 
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
     """The three documents of one pack, by file name."""
-    from cfexport.exporters.docx import render_promotion_case
-    from cfexport.exporters.pdf import render_pack_cards
-    from cfexport.exporters.xlsx import render_self_assessment
+    from cfexport.exporters.role_descriptions import render_promotion_case
+    from cfexport.exporters.level_cards import render_pack_cards
+    from cfexport.exporters.matrix import render_self_assessment
 
     from cfexport.collect.provenance import stamp_pack
 

@@ -37,7 +37,7 @@ async def matrix_page(request: Request):
 
 async def matrix_xlsx(request: Request):
     from cfexport.exporters.base import Document
-    from cfexport.exporters.xlsx import XlsxExporter
+    from cfexport.exporters.matrix import XlsxExporter
 
     snap = await framework_or_503(request)
     ctx = context(request)

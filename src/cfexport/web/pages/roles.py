@@ -63,7 +63,7 @@ async def role_page(request: Request):
 
 
 async def role_description(request: Request):
-    from cfexport.exporters.docx import render_role_description
+    from cfexport.exporters.role_descriptions import render_role_description
 
     snap = await framework_or_503(request)
     role = role_or_404(snap.framework, request.path_params["role_id"])
@@ -74,7 +74,7 @@ async def role_description(request: Request):
 
 
 async def level_card(request: Request):
-    from cfexport.exporters.pdf import render_cards
+    from cfexport.exporters.level_cards import render_cards
 
     snap = await framework_or_503(request)
     role = role_or_404(snap.framework, request.path_params["role_id"])
