@@ -255,7 +255,8 @@ def test_cards_of_one_pdf_share_one_type_size(shipped):
 def test_not_yet_defined_shading_stays_inside_the_card_text_width(shipped):
     import pdfplumber
 
-    from cfexport.exporters.level_cards import _setup, _slots
+    from cfexport.exporters.card_settings import _setup
+    from cfexport.exporters.level_cards import _slots
 
     s = _setup(TEMPLATES).settings
     craft = shipped.crafts[0]
@@ -308,7 +309,7 @@ def test_paper_letter_gives_letter_pages_in_every_format(tmp_path, shipped):
     assert {int(ws.page_setup.paperSize) for ws in wb} == {1}  # Letter
     cards = PdfReader(io.BytesIO(render_cards(shipped, list(craft.roles()), ctx, "cards")))
     assert all((round(float(p.mediabox[2])), round(float(p.mediabox[3]))) == (612, 792) for p in cards.pages)
-    from cfexport.exporters.level_cards import _setup
+    from cfexport.exporters.card_settings import _setup
 
     s = _setup(templates).settings
     assert (round(s.card[0] / MM, 1), round(s.card[1] / MM, 1)) == (108.0, 139.7)  # a quarter of the sheet

@@ -307,7 +307,8 @@ def test_one_card_per_page_is_a_setting_and_pages_are_cards(tmp_path):
 def test_a_paragraph_that_cannot_split_is_never_lost():
     from reportlab.platypus import Paragraph, Spacer
 
-    from cfexport.exporters.level_cards import Item, _setup
+    from cfexport.exporters.card_settings import _setup
+    from cfexport.exporters.level_cards import Item
 
     style = _setup(TEMPLATES).styles["body"]
     words = [f"w{i:03d}" for i in range(200)]

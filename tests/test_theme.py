@@ -168,7 +168,7 @@ def test_the_shipped_theme_has_no_problems():
 
 def _exporter_keys() -> dict[str, set[str]]:
     """The theme keys the exporters read, found in their source (not in theme.py)."""
-    from cfexport.exporters import level_cards, spreadsheet, wordprocessing
+    from cfexport.exporters import card_settings, spreadsheet, wordprocessing
 
     src = (ROOT / "src/cfexport/exporters/spreadsheet.py").read_text("utf-8")
     xlsx = set(re.findall(r'raw\.get\("(\w+)"', src)) | set(re.findall(r'colour\("(\w+)"', src))
@@ -176,8 +176,8 @@ def _exporter_keys() -> dict[str, set[str]]:
     return {
         "docx": {"template", "evidence_rows", "labels"} | {f"labels.{k}" for k in wordprocessing.LABELS},
         "xlsx": xlsx | {f"widths.{k}" for k in spreadsheet._DEFAULT_WIDTHS},
-        "pdf": set(level_cards._DEFAULTS) | {f"fonts.{k}" for k in level_cards._DEFAULTS["fonts"]}
-        | {f"colours.{k}" for k in list(level_cards._COLOUR_DEFAULTS) + ["primary", "accent", "todo", "text"]},
+        "pdf": set(card_settings._DEFAULTS) | {f"fonts.{k}" for k in card_settings._DEFAULTS["fonts"]}
+        | {f"colours.{k}" for k in list(card_settings._COLOUR_DEFAULTS) + ["primary", "accent", "todo", "text"]},
     }
 
 
