@@ -23,8 +23,9 @@ from cfexport import build as builder
 from cfexport.cli import main
 from cfexport.compare import compare, next_role
 from cfexport.exporters.base import Context, ExportError
-from cfexport.exporters.role_descriptions import DocxExporter, find_role, render_promotion_case
+from cfexport.exporters.role_descriptions import DocxExporter, find_role
 from cfexport.exporters.wordprocessing import STYLES
+from cfexport.packs.promotion_case import render_promotion_case
 from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)  # SOURCE_DATE_EPOCH=1700000000

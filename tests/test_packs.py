@@ -307,15 +307,15 @@ def test_a_render_failure_leaves_the_packs_as_they_were(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     before = _tree(packs)
 
-    import cfexport.packs
-    real = cfexport.packs.render_pack
+    import cfexport.packs.folders
+    real = cfexport.packs.folders.render_pack
 
     def render(framework, pack, context):
         if pack.request.person == "Ann Lee":
             raise OSError(28, "No space left on device")
         return real(framework, pack, context)
 
-    monkeypatch.setattr(cfexport.packs, "render_pack", render)
+    monkeypatch.setattr(cfexport.packs.folders, "render_pack", render)
     result = _round(tmp_path, "round2.csv", ["Jo Smith,mlengineer/ml-engineer,5,6,Bob",
                                              "Ann Lee,mlengineer/ml-engineer,5,6,"], out)
     assert result.exit_code == 3, result.output

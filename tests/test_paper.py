@@ -22,8 +22,9 @@ from conftest import ROOT, TEMPLATES, need_tool
 from factory import CraftSpec, LevelSpec, write_framework
 
 from cfexport.exporters.base import Context
-from cfexport.exporters.level_cards import MM, render_cards, render_pack_cards
+from cfexport.exporters.level_cards import MM, render_cards
 from cfexport.model import Role
+from cfexport.packs.cards import render_pack_cards
 from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
@@ -73,7 +74,8 @@ def printed(tmp_path_factory, frameworks):
     """The matrix and a self-assessment of each framework on each paper, printed to PDF by
     LibreOffice in one run: {(framework, paper, document): pdf path}."""
     soffice = need_tool("soffice")
-    from cfexport.exporters.matrix import XlsxExporter, render_self_assessment
+    from cfexport.exporters.matrix import XlsxExporter
+    from cfexport.packs.self_assessment import render_self_assessment
 
     tmp = tmp_path_factory.mktemp("printed")
     files = {}
@@ -133,7 +135,7 @@ def test_the_printed_self_assessment_is_one_page_wide_with_room_to_write(printed
 
 @pytest.fixture(scope="module")
 def assessment(frameworks):
-    from cfexport.exporters.matrix import render_self_assessment
+    from cfexport.packs.self_assessment import render_self_assessment
 
     _, current, target = _roles(frameworks["shipped"])
     return render_self_assessment(frameworks["shipped"], current, target, "Ada Lovelace", "Grace Hopper",
@@ -293,7 +295,8 @@ def test_paper_letter_gives_letter_pages_in_every_format(tmp_path, shipped):
     import openpyxl
     from pypdf import PdfReader
 
-    from cfexport.exporters.role_descriptions import render_promotion_case, render_role_description
+    from cfexport.exporters.role_descriptions import render_role_description
+    from cfexport.packs.promotion_case import render_promotion_case
     from cfexport.exporters.matrix import XlsxExporter
 
     templates = _templates(tmp_path, "Letter")

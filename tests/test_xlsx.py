@@ -22,8 +22,9 @@ from cfexport.cli import main
 from cfexport.compare import compare
 from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.spreadsheet import SheetNames
-from cfexport.exporters.matrix import XlsxExporter, render_self_assessment
+from cfexport.exporters.matrix import XlsxExporter
 from cfexport.model import Area, Craft, Expectation, Framework, Level, Role, Source, Statement
+from cfexport.packs.self_assessment import render_self_assessment
 from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)

@@ -63,7 +63,7 @@ class PackReturn:
 def read_round(folder: Path) -> list[Expected]:
     """The packs of a round, from the index `cfexport packs` wrote (round.csv) and each pack's pack.json."""
     from cfexport.packs import folder_record, zip_record
-    from cfexport.round_index import CSV_COLUMNS, INDEX_CSV
+    from cfexport.packs.round_index import CSV_COLUMNS, INDEX_CSV
 
     index = folder / INDEX_CSV
     if not index.is_file() or index.is_symlink():

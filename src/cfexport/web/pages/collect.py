@@ -53,7 +53,7 @@ MAX_SHOWN = 1000  # problems listed on the page (the workbook has all of them)
 def rounds(out: Path) -> list[dict]:
     """The rounds `packs` wrote under `out/packs` (its round.csv there, or one folder down: a
     round moved aside), newest first, each as {value (relative to out), label, path}."""
-    from cfexport.round_index import INDEX_CSV
+    from cfexport.packs.round_index import INDEX_CSV
 
     packs = out / "packs"
     if not packs.is_dir() or packs.is_symlink():

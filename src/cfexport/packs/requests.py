@@ -1,0 +1,238 @@
+"""Promotion pack requests: who moves from which level of which role to which, checked
+against the framework (`resolve`, `plan`), from the command line or from a round's CSV
+(`read_people`: UTF-8 or UTF-16, commas, semicolons or tabs, as spreadsheets save it).
+
+A round is a CSV of people; every row is checked before anything is written. Two requests
+are the same pack when the person, manager, role and levels are (`Pack.identity`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from cfexport.model import Framework, Problem, Role, Source
+from cfexport.slugs import safe_file_name, slugify
+from cfexport.text import DecodeError, clean, decode, normalise
+
+CSV_HEADER = ["person", "role", "current_level", "target_level", "manager"]
+MAX_CSV_BYTES = 10 * 1024 * 1024  # a round is a list of people: far below this
+MAX_ROWS = 10_000
+
+
+class PackError(Exception):
+    """A request that cannot become a pack; the message says what the valid choices are."""
+
+
+@dataclass(frozen=True, slots=True)
+class PackRequest:
+    person: str
+    track: str  # craft/specialism id as `cfexport list` prints it
+    current: int
+    target: int
+    manager: str | None = None
+    source: Source | None = None  # the CSV file and line, when it came from one
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A checked request: the two roles, and the folder it goes to (`stem`, or `stem-2`,
+    `stem-3`... when another pack has `stem`; chosen by `assign_folders` when writing)."""
+
+    request: PackRequest
+    current: Role
+    target: Role
+    stem: str
+    folder: str = ""
+
+    def record(self) -> dict:
+        """What makes this pack this pack (the start of its `pack.json`)."""
+        req = self.request
+        return {"person": req.person, "manager": req.manager, "role": self.current.track_id,
+                "current": req.current, "target": req.target}
+
+    def identity(self) -> tuple:
+        return _identity(self.record())
+
+
+def tracks(framework: Framework) -> dict[str, tuple]:
+    """Every role id a pack takes (`craft/specialism`, or `craft` without specialisms)."""
+    return {c.track_id(s): (c, s) for c in framework.crafts for s in c.tracks()}
+
+
+def resolve(framework: Framework, track: str, current: int, target: int,
+            known: dict[str, tuple] | None = None, current_label: str = "--from") -> tuple[Role, Role]:
+    """The current and target roles, or a PackError naming the valid ids and levels.
+    `track` is a role id without a level (`craft/specialism`), a specialism's own id if
+    unambiguous, or a role id with its level (`craft/specialism/5`) when that level is the
+    current one. `known` is `tracks(framework)` when the caller checks many requests;
+    `current_label` names the current level in messages (`--from`, `current_level`)."""
+    known = known if known is not None else tracks(framework)
+    key = track.strip().strip("/")
+    level = None
+    if key not in known:  # a role id with its level, or a specialism's own id, if unambiguous
+        head, _, tail = key.rpartition("/")
+        base = key
+        if head and tail.isascii() and tail.isdigit():
+            base, level = head, int(tail)
+        matches = [t for t in known if t == base or t.endswith("/" + slugify(base))]
+        if len(matches) != 1:
+            raise PackError(f"unknown role '{track}'; roles are: {', '.join(known)} (see `cfexport list`)")
+        key = matches[0]
+    if level is not None and level != current:
+        raise PackError(f"role id '{track}' names level {level} but {current_label} is {current}; pass the role "
+                        f"without its level ({key}) or make them agree")
+    craft, specialism = known[key]
+    numbers = [lv.number for lv in craft.levels]
+    for label, n in (("current", current), ("target", target)):
+        if n not in numbers:
+            raise PackError(f"{label} level {n} does not exist for '{key}'; levels are: "
+                            f"{', '.join(map(str, numbers))}")
+    if target <= current:
+        raise PackError(f"target level {target} is not above the current level {current}")
+    return Role(craft, specialism, craft.level(current)), Role(craft, specialism, craft.level(target))
+
+
+def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack], list[Problem]]:
+    """Check every request; returns the packs and one error per bad request (with its CSV line).
+    Two rows for the same pack (person, manager, role and levels) are an error on the later one."""
+    packs, errors, seen = [], [], {}
+    known = tracks(framework)
+    for req in requests:
+        where = req.source or Source("--role", 1)
+        if not req.person.strip():
+            errors.append(Problem("error", where, "person is empty"))
+            continue
+        try:
+            current, target = resolve(framework, req.track, req.current, req.target, known,
+                                      "current_level" if req.source else "--from")
+        except PackError as exc:
+            errors.append(Problem("error", where, str(exc)))
+            continue
+        stem = f"{safe_file_name(req.person, 60)}-{safe_file_name(current.track_id.replace('/', '-'))}" \
+               f"-level-{req.current}-to-{req.target}"
+        pack = Pack(req, current, target, stem)
+        first = seen.setdefault(pack.identity(), where)
+        if first is not where:
+            errors.append(Problem("error", where, f"same person, role and levels as line {first.line}; remove one"))
+            continue
+        packs.append(pack)
+    return packs, errors
+
+
+def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list[PackRequest], list[Problem]]:
+    """The rows of a round's CSV, and one message per bad row naming its line. Characters no
+    document can hold are dropped from the cells, with a warning added to `problems`.
+
+    The file is what a spreadsheet saves: UTF-8 with or without a BOM, or UTF-16 with a BOM
+    (Excel's "Unicode Text"); separated by commas, semicolons (Excel where the list separator
+    is `;`) or tabs, as the header line shows; empty columns after the last one are ignored."""
+    file = str(path)
+
+    def error(line: int, message: str) -> tuple[list[PackRequest], list[Problem]]:
+        return [], [Problem("error", Source(file, line), message)]
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_CSV_BYTES + 1)
+    except OSError as exc:
+        return error(1, f"cannot read the file: {exc.strerror or exc}")
+    if len(data) > MAX_CSV_BYTES:
+        return error(1, f"the file is larger than {MAX_CSV_BYTES // 2**20} MiB; a round's CSV is one line per "
+                        "person (is this the right file?)")
+    try:
+        text = _decode_csv(data).replace("\r\n", "\n")
+    except DecodeError as exc:
+        return error(exc.line, exc.message)
+    delimiter = _delimiter(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    try:
+        header = _trim(next(reader, None) or [])
+    except csv.Error as exc:
+        return error(1, f"cannot read the header as CSV: {exc}")
+    if [h.strip().lower() for h in header] != CSV_HEADER:
+        found = delimiter.join(header)
+        return error(1, f"the header must be: {','.join(CSV_HEADER)} (separated by commas, semicolons or tabs); "
+                        + (f"found: {found!r}" if found.strip() else "found an empty line"))
+    requests, errors = [], []
+    problems = problems if problems is not None else []
+    rows = 0
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            errors.append(Problem("error", Source(file, reader.line_num), f"cannot read this line as CSV: {exc}"))
+            break
+        if row is None:
+            break
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        rows += 1
+        if rows > MAX_ROWS:
+            errors.append(Problem("error", Source(file, line), f"more than {MAX_ROWS:,} people in one round; "
+                                  "split the file into smaller rounds"))
+            return [], errors
+        row = _trim(row, len(CSV_HEADER))
+        if len(row) != len(CSV_HEADER):
+            errors.append(Problem("error", Source(file, line), f"expected {len(CSV_HEADER)} columns "
+                                  f"({','.join(CSV_HEADER)}), found {len(row)}"))
+            continue
+        person, track, cur, tgt, manager = (clean(normalise(c).strip(), Source(file, line), problems)
+                                            for c in row)
+        if not all(v.isascii() and v.isdigit() and len(v) <= 6 for v in (cur, tgt)):  # not int(): "5_0", "+5", "٥"
+            errors.append(Problem("error", Source(file, line), "current_level and target_level must be "
+                                  f"level numbers, not '{cur}' and '{tgt}'"))
+            continue
+        current, target = int(cur), int(tgt)
+        requests.append(PackRequest(person, track, current, target, manager or None, Source(file, line)))
+    return requests, errors
+
+
+def _decode_csv(data: bytes) -> str:
+    """UTF-16 with a byte-order mark (Excel's "Unicode Text"), else strict UTF-8 (BOM or not)."""
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom) and not data.startswith(codecs.BOM_UTF32_LE):
+            body = data[len(bom):]
+            try:
+                return body.decode(encoding)
+            except UnicodeDecodeError as exc:
+                line = body[: exc.start].decode(encoding, "replace").count("\n") + 1
+                raise DecodeError(line, f"not valid UTF-16 (at byte position {exc.start + len(bom)}); re-save the "
+                                        "file as CSV UTF-8") from None
+    if b"\x00" in data[:4096]:
+        raise DecodeError(1, "the file looks like UTF-16 without a byte-order mark, or is not text; re-save it "
+                             "as CSV UTF-8")
+    return decode(data)
+
+
+def _delimiter(header_line: str) -> str:
+    """The separator the header line uses: comma, semicolon or tab."""
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _trim(row: list[str], keep: int = 0) -> list[str]:
+    """`row` without the empty cells a spreadsheet adds after the last column (`,,`)."""
+    row = list(row)
+    while len(row) > keep and not row[-1].strip():
+        row.pop()
+    return row
+
+
+# --- which pack is which ----------------------------------------------------------------------------------------------
+
+def _norm(text: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFC", text or "").split()).casefold()
+
+
+def _identity(record: dict) -> tuple:
+    """Person, manager, role and levels; names compared as people read them (case and spacing aside)."""
+    return (_norm(record.get("person")), _norm(record.get("manager")), record.get("role"),
+            record.get("current"), record.get("target"))
