@@ -24,7 +24,7 @@ from cfexport.cli import main
 from cfexport.compare import compare, next_role
 from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.role_descriptions import DocxExporter, find_role
-from cfexport.exporters.wordprocessing import STYLES
+from cfexport.exporters.word_template import STYLES
 from cfexport.packs.promotion_case import render_promotion_case
 from cfexport.readers import read_framework
 
@@ -607,7 +607,7 @@ def test_libreoffice_converts_every_role_description_and_the_case(shipped, shipp
 def test_theme_lists_every_label_with_its_default():
     import yaml
 
-    from cfexport.exporters.wordprocessing import LABELS
+    from cfexport.exporters.word_template import LABELS
 
     theme = yaml.safe_load((TEMPLATES / "theme.yaml").read_text(encoding="utf-8"))
     assert theme["docx"]["labels"] == LABELS  # theme.yaml shows HR every label it can reword

@@ -168,13 +168,13 @@ def test_the_shipped_theme_has_no_problems():
 
 def _exporter_keys() -> dict[str, set[str]]:
     """The theme keys the exporters read, found in their source (not in theme.py)."""
-    from cfexport.exporters import card_settings, spreadsheet, wordprocessing
+    from cfexport.exporters import card_settings, spreadsheet, word_template
 
     src = (ROOT / "src/cfexport/exporters/spreadsheet.py").read_text("utf-8")
     xlsx = set(re.findall(r'raw\.get\("(\w+)"', src)) | set(re.findall(r'colour\("(\w+)"', src))
     xlsx -= {"colours", "fonts"}  # the shared sections, merged in by theme.section()
     return {
-        "docx": {"template", "evidence_rows", "labels"} | {f"labels.{k}" for k in wordprocessing.LABELS},
+        "docx": {"template", "evidence_rows", "labels"} | {f"labels.{k}" for k in word_template.LABELS},
         "xlsx": xlsx | {f"widths.{k}" for k in spreadsheet._DEFAULT_WIDTHS},
         "pdf": set(card_settings._DEFAULTS) | {f"fonts.{k}" for k in card_settings._DEFAULTS["fonts"]}
         | {f"colours.{k}" for k in list(card_settings._COLOUR_DEFAULTS) + ["primary", "accent", "todo", "text"]},

@@ -9,7 +9,7 @@ from `theme.yaml` (colours: `colours.*`; Word font: `docx.font`; page size: `pap
 and reviewed as code. The output is byte-identical for the same theme.
 
 Every style cfexport uses is defined here with the name the exporter looks up
-(`cfexport.exporters.wordprocessing.STYLES`). Header and footer hold placeholders in braces
+(`cfexport.exporters.word_template.STYLES`). Header and footer hold placeholders in braces
 (`{title}`, `{framework}`, `{craft}`, `{version}`, ...) that each document fills in, and
 real PAGE / NUMPAGES fields for "Page X of Y".
 """

@@ -48,7 +48,7 @@ def default_templates() -> Path:
 
 # --- what a theme may hold ------------------------------------------------------------------
 # The keys come from the shipped templates/theme.yaml (with its commented-out examples) and
-# from what the exporters read (docx: exporters/wordprocessing.py settings(); xlsx: exporters/spreadsheet.py
+# from what the exporters read (docx: exporters/word_template.py settings(); xlsx: exporters/spreadsheet.py
 # _load_settings(); pdf: exporters/card_settings.py load_settings()); tests/test_theme.py checks both.
 # Every value is read as the text written; the values the exporters need as numbers or
 # yes/no are converted here, and one that is not is an error naming file, line and key.

@@ -105,7 +105,7 @@ def record(framework: Framework, current: Role, target: Role, person: str, manag
     """What one document of a pack was made from (`document`: self-assessment or promotion-case)."""
     from cfexport.compare import compare
     from cfexport.exporters.spreadsheet import settings as xlsx_settings
-    from cfexport.exporters.wordprocessing import settings as word_settings
+    from cfexport.exporters.word_template import settings as word_settings
 
     ids = level_statement_ids(target.craft, target.level)
     statements, areas, number = [], [], 0

@@ -15,7 +15,8 @@ from typing import ClassVar
 from cfexport.compare import AreaChange, compare, next_role
 from cfexport.exporters.base import Context, Document, ExportError
 from cfexport.model import AreaExpectations, Framework, Role
-from cfexport.exporters.wordprocessing import Writer, intro
+from cfexport.exporters.word_template import intro
+from cfexport.exporters.wordprocessing import Writer
 
 ROLE_INTRODUCTION = "role-introduction.txt.j2"
 

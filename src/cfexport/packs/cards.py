@@ -13,7 +13,7 @@ def render_pack_cards(framework: Framework, current: Role, target: Role, context
     """A promotion pack's cards: the current and the target level side by side on one sheet,
     the target's new and reworded statements marked as in the promotion case."""
     from cfexport.compare import compare
-    from cfexport.exporters.wordprocessing import settings as word_settings
+    from cfexport.exporters.word_template import settings as word_settings
 
     labels = word_settings(context.templates).labels
     marks = {(ch.area_id, c.statement.text): labels["new"] if c.kind == "new" else labels["changed"]

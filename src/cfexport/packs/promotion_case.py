@@ -10,7 +10,8 @@ from __future__ import annotations
 from cfexport.compare import compare, promotion_problem
 from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.role_descriptions import _area_heading, _changes, _comments, _values
-from cfexport.exporters.wordprocessing import ILLEGAL_XML, Writer, intro
+from cfexport.exporters.word_template import ILLEGAL_XML, intro
+from cfexport.exporters.wordprocessing import Writer
 from cfexport.model import Framework, Role, Statement
 
 PROMOTION_INTRODUCTION = "promotion-introduction.txt.j2"
