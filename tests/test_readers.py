@@ -274,6 +274,7 @@ def test_matrix_xlsx_refuses_untrusted_workbook_tricks(tmp_path, matrix):
         "entities.xlsx": _rezip(matrix, tmp_path / "entities.xlsx", edit=lambda n, d: (
             b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + d.split(b"?>", 1)[-1]) if n == "xl/workbook.xml" else d),
     }
+    assert all(path.exists() for path in cases.values())
     (tmp_path / "book.xlsm").write_bytes(matrix.read_bytes())
     (tmp_path / "notazip.xlsx").write_bytes(b"hello")
     expected = {"macros.xlsx": "holds macros", "bomb.xlsx": "zip bomb", "entities.xlsx": "DOCTYPE or entities",

@@ -5,7 +5,6 @@ One server and one browser for the shipped framework, one for a hostile framewor
 
 from __future__ import annotations
 
-import io
 import zipfile
 
 import pytest
