@@ -22,9 +22,8 @@ from conftest import ROOT, TEMPLATES, need_tool
 from factory import CraftSpec, LevelSpec, write_framework
 
 from cfexport.exporters.base import Context
-from cfexport.exporters.level_cards import MM, render_cards
+from cfexport.exporters.level_cards import MM, render_cards, render_pack_cards
 from cfexport.model import Role
-from cfexport.packs.cards import render_pack_cards
 from cfexport.readers import read_framework
 
 WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)

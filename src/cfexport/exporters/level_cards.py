@@ -21,7 +21,8 @@ put around the escaped text.
 uses it for a craft, promotion packs use it for the current and the target level.
 
 The `pdf:` settings of the theme, the fonts and the paragraph styles are in
-`card_settings`; the layout of a card's body (`paginate`) is in `card_layout`.
+`card_settings`; the layout of a card's body (`paginate`) is in `card_layout`. A promotion
+pack's cards (`render_pack_cards`) are drawn here too, for `cfexport.packs`.
 """
 
 from __future__ import annotations
@@ -428,6 +429,19 @@ def render_cards(framework: Framework, roles: list[Role], context: Context, titl
     _outline(canv, roles, groups)
     canv.save()
     return buf.getvalue()
+
+
+def render_pack_cards(framework: Framework, current: Role, target: Role, context: Context) -> bytes:
+    """A promotion pack's cards: the current and the target level side by side on one sheet,
+    the target's new and reworded statements marked as in the promotion case."""
+    from cfexport.compare import compare
+    from cfexport.exporters.word_template import settings as word_settings
+
+    labels = word_settings(context.templates).labels
+    marks = {(ch.area_id, c.statement.text): labels["new"] if c.kind == "new" else labels["changed"]
+             for ch in compare(current, target) for c in ch.changes if c.kind != "same"}
+    return render_cards(framework, [current, target], context, f"{current.title} and {target.title}",
+                        {target.id: marks}, pair=True)
 
 
 def _outline(canv, roles: list[Role], groups: dict[tuple, list[int]]) -> None:

@@ -14,9 +14,9 @@ from typing import ClassVar
 
 from cfexport.compare import AreaChange, compare, next_role
 from cfexport.exporters.base import Context, Document, ExportError
-from cfexport.model import AreaExpectations, Framework, Role
-from cfexport.exporters.word_template import intro
+from cfexport.model import AreaExpectations, Framework, Role, Statement
 from cfexport.exporters.wordprocessing import Writer
+from cfexport.exporters.word_template import intro
 
 ROLE_INTRODUCTION = "role-introduction.txt.j2"
 
@@ -156,3 +156,13 @@ def _values(framework: Framework, role: Role, context: Context) -> dict[str, str
 def _comments(framework: Framework, context: Context) -> str:
     return (f"Made by cfexport from the {framework.title} ({context.version}). "
             "To change the text, change the framework pages; to change the look, restyle the template.")
+
+
+def _statements(w: Writer, statements: tuple[Statement, ...], todo: bool) -> None:
+    if statements:
+        for s in statements:
+            w.para("bullet", s.text)
+    elif todo:
+        w.para("todo", w.label("not_defined"))
+    else:
+        w.para("body", w.label("no_expectations"))

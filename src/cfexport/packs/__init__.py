@@ -7,9 +7,9 @@ promotion case (Word), a self-assessment (Excel) and both levels' cards (PDF).
   `zip_pack`), which folder is whose (`assign_folders`, `pack.json`) and replacing the
   files of a kept folder;
 - `round_index`: the round's `round.csv` and `round.xlsx` beside the packs;
-- the documents of a pack: `promotion_case` (Word), `self_assessment` (Excel) and
-  `cards` (PDF), on the machinery the exporters use (wordprocessing, spreadsheet,
-  level cards). Exporters never import packs.
+- the documents of a pack: `promotion_case` (Word) and `self_assessment` (Excel), on
+  the machinery the exporters use (wordprocessing, spreadsheet); the pack's cards are
+  `exporters.level_cards.render_pack_cards`. Exporters never import packs.
 
 The names other modules use are importable from `cfexport.packs` itself; importing it
 loads no document library (those are loaded when a pack is rendered).

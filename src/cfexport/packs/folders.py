@@ -33,7 +33,7 @@ _MAX_RECORD = 64 * 1024
 
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
     """The three documents of one pack, by file name."""
-    from cfexport.packs.cards import render_pack_cards
+    from cfexport.exporters.level_cards import render_pack_cards
     from cfexport.packs.promotion_case import render_promotion_case
     from cfexport.packs.self_assessment import render_self_assessment
 

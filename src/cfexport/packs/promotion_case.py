@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from cfexport.compare import compare, promotion_problem
 from cfexport.exporters.base import Context, ExportError
-from cfexport.exporters.role_descriptions import _area_heading, _changes, _comments, _values
+from cfexport.exporters.role_descriptions import _area_heading, _changes, _comments, _statements, _values
 from cfexport.exporters.word_template import ILLEGAL_XML, intro
 from cfexport.exporters.wordprocessing import Writer
-from cfexport.model import Framework, Role, Statement
+from cfexport.model import Framework, Role
 
 PROMOTION_INTRODUCTION = "promotion-introduction.txt.j2"
 
@@ -107,16 +107,6 @@ def render_promotion_case(framework: Framework, current: Role, target: Role, per
         comments=_comments(framework, context),
     )
     return w.finish()
-
-
-def _statements(w: Writer, statements: tuple[Statement, ...], todo: bool) -> None:
-    if statements:
-        for s in statements:
-            w.para("bullet", s.text)
-    elif todo:
-        w.para("todo", w.label("not_defined"))
-    else:
-        w.para("body", w.label("no_expectations"))
 
 
 def _summary_heights(w: Writer, short: list[bool]) -> list[int]:
