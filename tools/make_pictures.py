@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
@@ -34,6 +34,19 @@ def run(*cmd: str | Path, cwd: Path = ROOT) -> None:
 def page(pdf: Path, number: int, dpi: int, out: Path) -> Image.Image:
     run("pdftoppm", "-png", "-r", str(dpi), "-f", str(number), "-l", str(number), "-singlefile", pdf, out)
     return Image.open(f"{out}.png").convert("RGB")
+
+
+def trim(image: Image.Image, margin: int = 12) -> Image.Image:
+    """Crop to the sheet's content, leaving out the printed header and footer lines and the
+    white space around (a spreadsheet page is mostly margin)."""
+    band = int(image.height * 0.06)
+    body = image.crop((0, band, image.width, image.height - band))
+    box = ImageChops.difference(body, Image.new("RGB", body.size, "white")).getbbox()
+    if not box:
+        return image
+    left, top, right, bottom = box
+    return body.crop((max(0, left - margin), max(0, top - margin),
+                      min(body.width, right + margin), min(body.height, bottom + margin)))
 
 
 def side_by_side(images: list[Image.Image], gap: int = 20) -> Image.Image:
