@@ -66,18 +66,31 @@ def child(kind: str, fw: str, out: str, fmt: str, jobs: int) -> dict:
     """Runs in a fresh process: time one piece of work; report seconds and peak memory."""
     t0 = time.perf_counter()
     if kind.startswith("cfexport"):
+        # `cfexport build` as a user runs it (its workers start while the pages are read), in this process
         from cfexport import build as builder
-        from cfexport import registry
-        from cfexport.readers import read_framework
-        from cfexport.repro import build_time
+        from cfexport.cli import main
 
-        framework = read_framework(fw).framework
-        exporters = registry.load(fmt.split(",") if fmt != "all" else None)
-        report = builder.BuildReport([], [])
-        entries, _ = builder.build(framework, Path(out), exporters, ROOT / "templates", build_time(), jobs,
-                                   clean=kind == "cfexport-clean", report=report)
-        count = len(entries)
-        extra = {"rendered": sorted(report.rendered), "reused": len(report.reused)}
+        seen: dict = {}
+        real = builder.build
+
+        def recording(*a, **kw):
+            seen["entries"], problems = real(*a, **kw)
+            seen["report"] = kw["report"]
+            return seen["entries"], problems
+
+        builder.build = recording
+        args = ["build", "--framework", fw, "--out", out, "--templates", str(ROOT / "templates"), "--jobs", str(jobs)]
+        args += [a for f in fmt.split(",") for a in ("--format", f)] if fmt != "all" else []
+        args += ["--clean"] if kind == "cfexport-clean" else []
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            main(args, standalone_mode=False)
+        count = len(seen["entries"])
+        rendered = sorted(seen["report"].rendered)
+        extra = {"rendered": rendered if len(rendered) <= 100 else f"{len(rendered)} files",
+                 "rendered_count": len(rendered), "reused": len(seen["report"].reused)}
     else:
         count = raw_floor(fmt, fw, Path(out))
         extra = {}

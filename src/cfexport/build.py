@@ -61,6 +61,27 @@ def _worker(framework: Framework, exporters: list, context: Context) -> dict:
     return {"framework": framework, "exporters": {e.name: e for e in exporters}, "context": context}
 
 
+def warm(formats: list[str] | None, templates: Path) -> None:
+    """What a worker started ahead of the work does while the framework is read: import the
+    exporters and load their templates, styles and fonts (`warm`, where an exporter has one)."""
+    from datetime import timezone
+
+    from cfexport import registry
+
+    context = Context(templates=Path(templates).absolute(), build_time=datetime.now(timezone.utc), version="")
+    for exporter in registry.load(formats):
+        hook = getattr(exporter, "warm", None)
+        if hook is not None:
+            hook(context)
+
+
+def start_workers(jobs: int | None, formats: list[str] | None, templates: Path) -> workers.Pool | None:
+    """Worker processes for a build, started before the framework is read so that they warm up
+    meanwhile; None with one job (the build then renders in this process)."""
+    jobs = jobs or workers.cpu_count()
+    return workers.Pool(jobs, warm=warm, warm_args=(formats, templates)) if jobs > 1 else None
+
+
 def _render(state: dict, item: Planned) -> tuple[bytes, list[Problem]]:
     ctx: Context = state["context"]
     ctx.problems = []
@@ -188,8 +209,8 @@ class BuildReport:
 def build(framework: Framework, out: Path, exporters: list, templates: Path, when: datetime,
           jobs: int | None = None, progress: Callable[[int], None] | None = None,
           strict: bool = False, planned: tuple[list[Planned], list[Problem]] | None = None,
-          force: bool = False, clean: bool = False, report: BuildReport | None = None
-          ) -> tuple[list[dict], list[Problem]]:
+          force: bool = False, clean: bool = False, report: BuildReport | None = None,
+          pool: workers.Pool | None = None) -> tuple[list[dict], list[Problem]]:
     """Write every document into `out` atomically; returns the manifest entries and warnings
     (those of this build's exporters first, then the ones kept from the previous build).
     With `strict`, a warning from an exporter raises StrictWarnings before anything is replaced.
@@ -200,7 +221,8 @@ def build(framework: Framework, out: Path, exporters: list, templates: Path, whe
     lists for its path, and whose file still has the bytes listed, is reused (hard-linked or
     copied into the staging folder) with its warnings and its `built` time; the others are
     rendered, longest first, in `jobs` processes. `clean` renders everything. `report`, when
-    given, is filled with the paths rendered and reused."""
+    given, is filled with the paths rendered and reused. `pool` (from `start_workers`) renders
+    in processes started earlier, instead of `jobs` new ones."""
     items, problems = planned or plan(framework, exporters)
     problems = list(problems)
     context = Context.for_framework(framework, templates, when)
@@ -227,9 +249,12 @@ def build(framework: Framework, out: Path, exporters: list, templates: Path, whe
                 progress(1)
         needed = {items[i].exporter for i in todo}
         work = [items[i] for i in todo]
-        for j, (data, probs) in workers.results(_worker, (framework, [e for e in exporters if e.name in needed],
-                                                          context), _render, work, jobs or workers.cpu_count(),
-                                                cost=cost):
+        state = (framework, [e for e in exporters if e.name in needed], context)
+        if pool is not None and pool.alive:
+            rendered = pool.results(_worker, state, _render, work, cost=cost)
+        else:
+            rendered = workers.results(_worker, state, _render, work, jobs or workers.cpu_count(), cost=cost)
+        for j, (data, probs) in rendered:
             i = todo[j]
             stage.write(items[i].path, data)
             per_item[i] = probs

@@ -310,19 +310,41 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
         watch_build(framework_dir, root, out_dir, exporters, templates, jobs, strict, force, clean,
                     click.get_current_context().meta.get(FROM_FORMAT))
         return
-    fw = read_or_fail(framework_dir, strict, root=root).framework
-    exporters = registry.load(list(formats_))
-    templates = _templates(templates_dir)
-    check_out_folder(out_dir, framework_dir, templates)
-    try:
-        entries, problems, report = _build_once(fw, out_dir, exporters, templates, jobs, strict, force, clean)
-    except StrictFailure as exc:
-        for problem in exc.problems:
-            click.echo(_located(framework_dir, problem), err=True)
-        raise Failure(exc.message, EXIT_INVALID) from None
+    from cfexport import build as builder
+
+    # the workers start first: they import the exporters and load templates and fonts while the pages are read
+    with _workers(builder, jobs, formats_, templates_dir) as pool:
+        fw = read_or_fail(framework_dir, strict, root=root).framework
+        exporters = registry.load(list(formats_))
+        templates = _templates(templates_dir)
+        check_out_folder(out_dir, framework_dir, templates)
+        try:
+            entries, problems, report = _build_once(fw, out_dir, exporters, templates, jobs, strict, force, clean,
+                                                    pool=pool)
+        except StrictFailure as exc:
+            for problem in exc.problems:
+                click.echo(_located(framework_dir, problem), err=True)
+            raise Failure(exc.message, EXIT_INVALID) from None
     for problem in problems:
         click.echo(_located(framework_dir, problem), err=True)
     click.echo(build_summary(entries, exporters, report, out_dir))
+
+
+def _workers(builder, jobs: int | None, formats_: tuple[str, ...], templates_dir: Path | None):
+    """The build's worker processes (a do-nothing context with one job, or when the templates
+    folder is missing: the command reports that itself)."""
+    import contextlib
+
+    from cfexport import registry
+    from cfexport.theme import default_templates
+
+    templates = templates_dir or default_templates()
+    try:  # imported here, before the fork, the exporters' modules are the workers' too (imported once)
+        registry.load(list(formats_))
+    except registry.UnknownFormat:
+        return contextlib.nullcontext()  # reported after the framework's own problems, as always
+    pool = builder.start_workers(jobs, list(formats_) or None, templates) if templates.is_dir() else None
+    return pool if pool is not None else contextlib.nullcontext()
 
 
 class StrictFailure(Exception):
@@ -332,7 +354,7 @@ class StrictFailure(Exception):
 
 
 def _build_once(fw, out_dir: Path, exporters: list, templates: Path, jobs: int | None, strict: bool, force: bool,
-                clean: bool, progress: bool = True):
+                clean: bool, progress: bool = True, pool=None):
     """One build (incremental unless `clean`); StrictFailure when --strict and warnings."""
     from cfexport import build as builder
     from cfexport import repro
@@ -342,7 +364,8 @@ def _build_once(fw, out_dir: Path, exporters: list, templates: Path, jobs: int |
     try:
         with _progress(len(planned[0]), "Exporting", hidden=not progress) as bar:
             entries, problems = builder.build(fw, out_dir, exporters, templates, repro.build_time(), jobs,
-                                              bar.update, strict, planned, force=force, clean=clean, report=report)
+                                              bar.update, strict, planned, force=force, clean=clean, report=report,
+                                              pool=pool)
     except builder.StrictWarnings as exc:
         raise StrictFailure(str(exc), exc.problems) from None
     return entries, problems, report

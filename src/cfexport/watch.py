@@ -30,12 +30,17 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
 
     out = out_dir.resolve()
     watched = [p for p in dict.fromkeys((framework_dir, templates)) if Path(p).exists()]
-    state = {"first": True}
+    from cfexport import build as builder
+
+    state = {"first": True, "pool": None}
 
     def once(why: str) -> None:
         t0 = time.perf_counter()
+        pool = state["pool"]
+        if pool is None or not pool.alive:  # the workers stay (and stay warm) from one rebuild to the next
+            pool = state["pool"] = builder.start_workers(jobs, [e.name for e in exporters], templates)
         ok = _rebuild(framework_dir, root, out_dir, exporters, templates, jobs, strict, force,
-                      clean and state["first"], from_format)
+                      clean and state["first"], from_format, pool)
         state["first"] = False
         if ok is not None:
             click.echo(f"{why}: {ok} ({time.perf_counter() - t0:.2f} s)")
@@ -68,6 +73,9 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
             once("changed " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
     except KeyboardInterrupt:
         pass
+    finally:
+        if state["pool"] is not None:
+            state["pool"].close()
     click.echo("stopped watching")
 
 
@@ -129,7 +137,7 @@ def _warm_parent(exporters: list, templates: Path) -> None:
 
 
 def _rebuild(framework_dir: Path, root, out_dir: Path, exporters: list, templates: Path, jobs, strict: bool,
-             force: bool, clean: bool, from_format: str | None) -> str | None:
+             force: bool, clean: bool, from_format: str | None, pool=None) -> str | None:
     """One build; prints the problems; a summary of what was rendered, or None when the
     edit is bad (then nothing was written: the previous output stays)."""
     from cfexport import cli
@@ -161,7 +169,7 @@ def _rebuild(framework_dir: Path, root, out_dir: Path, exporters: list, template
         return None
     try:
         entries, problems, report = cli._build_once(result.framework, out_dir, exporters, templates, jobs, strict,
-                                                    force, clean, progress=False)
+                                                    force, clean, progress=False, pool=pool)
     except cli.StrictFailure as exc:
         for problem in exc.problems:
             click.echo(cli._located(framework_dir, problem), err=True)

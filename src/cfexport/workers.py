@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 from multiprocessing.connection import wait
 from typing import Callable, Iterator, Sequence, TypeVar
@@ -40,14 +41,23 @@ def _start(setup: Callable, args: tuple) -> object:
     return _state["value"]
 
 
-def _main(conn, setup: Callable, args: tuple, work: Callable) -> None:
-    """A worker: set up once, then answer each chunk with its results (or the exception)."""
+def _main(conn, setup: Callable | None, args: tuple, work: Callable | None, warm: Callable | None = None,
+          warm_args: tuple = ()) -> None:
+    """A worker: warm up, set up (now, or when a ("setup", ...) message brings the state), then
+    answer each chunk with its results (or the exception)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
-    try:
-        state = _start(setup, args)
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        _send(conn, ("error", -1, exc))
-        return
+    if warm is not None:
+        try:
+            warm(*warm_args)
+        except Exception:  # noqa: BLE001 - a broken theme or template: the render that needs it says so
+            pass
+    state = None
+    if setup is not None:
+        try:
+            state = _start(setup, args)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            _send(conn, ("error", -1, exc))
+            return
     while True:
         try:
             message = conn.recv()
@@ -55,7 +65,16 @@ def _main(conn, setup: Callable, args: tuple, work: Callable) -> None:
             return
         if message is None:
             return
-        number, chunk = message
+        if message[0] == "setup":
+            try:
+                setup, args, work = pickle.loads(message[1])
+                gc.unfreeze()
+                state = _start(setup, args)
+                _send(conn, ("ready", -1, None))
+            except BaseException as exc:  # noqa: BLE001
+                _send(conn, ("error", -1, exc))
+            continue
+        _, number, chunk = message
         try:
             _send(conn, ("ok", number, [work(state, item) for item in chunk]))
         except BaseException as exc:  # noqa: BLE001
@@ -81,12 +100,8 @@ def results(setup: Callable[..., object], args: tuple, work: Callable[[object, T
     """(index, `work(setup(*args), item)`) for every item, as they complete, in `jobs`
     processes. Items are handed out by decreasing `cost` (ties: in their order), `chunk`
     at a time. `setup` and `work` must be module-level functions."""
-    n = len(items)
-    order = list(range(n))
-    if cost is not None:
-        costs = [cost(item) for item in items]
-        order.sort(key=lambda i: -costs[i])  # stable: equal costs keep their order
-    jobs = max(1, min(jobs, n))
+    order = _order(items, cost)
+    jobs = max(1, min(jobs, len(items)))
     if jobs == 1:
         state = _start(setup, args)
         try:
@@ -95,7 +110,8 @@ def results(setup: Callable[..., object], args: tuple, work: Callable[[object, T
         finally:
             gc.unfreeze()
         return
-    yield from _parallel(setup, args, work, items, chunked(order, max(1, chunk)), jobs)
+    with Pool(jobs, setup=setup, args=args, work=work) as pool:
+        yield from pool.results(setup, args, work, items, cost, chunk)
 
 
 def _context():
@@ -103,57 +119,124 @@ def _context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _parallel(setup, args, work, items, chunks: list[list[int]], jobs: int):
-    ctx = _context()
-    workers = []  # (process, connection)
-    try:
-        for _ in range(jobs):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_main, args=(child, setup, args, work), daemon=True)
-            proc.start()
-            child.close()
-            workers.append((proc, parent))
-        pending: dict = {conn: [] for _, conn in workers}  # chunk numbers sent to each worker
+class Pool:
+    """`jobs` worker processes, started now and kept until `close`.
+
+    Started before the framework is read, they import the exporters and load templates and
+    fonts (`warm(*warm_args)`) while the main process reads the pages; `results` then sends
+    each worker the state once (pickled) and hands out the work. Started with `setup`,
+    `args` and `work` instead, the state is inherited when the workers fork (nothing is
+    pickled). A pool serves one `results` at a time; `build --watch` reuses it for every
+    rebuild, so its workers stay warm."""
+
+    def __init__(self, jobs: int, warm: Callable | None = None, warm_args: tuple = (),
+                 setup: Callable | None = None, args: tuple = (), work: Callable | None = None):
+        self.jobs = max(1, jobs)
+        self._workers: list = []  # (process, connection)
+        self._inherited = setup is not None
+        self._used = False
+        ctx = _context()
+        try:
+            for _ in range(self.jobs):
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=_main, args=(child, setup, args, work, warm, warm_args), daemon=True)
+                proc.start()
+                child.close()
+                self._workers.append((proc, parent))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def alive(self) -> bool:
+        """False once closed (an error in a worker closes its pool)."""
+        return bool(self._workers)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def results(self, setup: Callable, args: tuple, work: Callable, items: Sequence[T],
+                cost: Callable[[T], float] | None = None, chunk: int = 1) -> Iterator[tuple[int, R]]:
+        """Like the module's `results`, in this pool's processes."""
+        if not items:
+            return
+        order = _order(items, cost)
+        chunks = chunked(order, max(1, chunk))
+        conns = [conn for _, conn in self._workers][: max(1, min(self.jobs, len(chunks)))]
+        if not self._inherited:
+            payload = pickle.dumps((setup, args, work), protocol=pickle.HIGHEST_PROTOCOL)
+            for conn in conns:
+                conn.send(("setup", payload))
+            for conn in conns:
+                self._answer(conn)  # "ready", or the setup's exception
+        self._used = True
+        yield from self._run(items, chunks, conns)
+
+    def _answer(self, conn):
+        try:
+            status, number, payload = conn.recv()
+        except (EOFError, OSError):
+            proc = next(p for p, c in self._workers if c is conn)
+            proc.join(1)
+            raise WorkerDied(f"a worker process stopped unexpectedly (exit code {proc.exitcode}); "
+                             "if the machine is short of memory, try fewer --jobs") from None
+        if status == "error":
+            raise payload
+        return number, payload
+
+    def _run(self, items, chunks: list[list[int]], conns: list):
+        pending: dict = {conn: [] for conn in conns}  # chunk numbers sent to each worker
         todo = iter(range(len(chunks)))
+        broken = True
 
         def feed(conn) -> None:
             while len(pending[conn]) < IN_FLIGHT:
                 number = next(todo, None)
                 if number is None:
                     return
-                conn.send((number, [items[i] for i in chunks[number]]))
+                conn.send(("work", number, [items[i] for i in chunks[number]]))
                 pending[conn].append(number)
 
-        for _, conn in workers:
-            feed(conn)
-        procs = {conn: proc for proc, conn in workers}
-        while any(pending.values()):
-            for conn in wait([c for c, sent in pending.items() if sent]):
-                try:
-                    status, number, payload = conn.recv()
-                except (EOFError, OSError):
-                    proc = procs[conn]
-                    proc.join(1)
-                    raise WorkerDied(f"a worker process stopped unexpectedly (exit code {proc.exitcode}); "
-                                     "if the machine is short of memory, try fewer --jobs") from None
-                if status == "error":
-                    raise payload
-                pending[conn].remove(number)
+        try:
+            for conn in conns:
                 feed(conn)
-                for i, result in zip(chunks[number], payload):
-                    yield i, result
-    finally:
-        for proc, conn in workers:
+            while any(pending.values()):
+                for conn in wait([c for c, sent in pending.items() if sent]):
+                    number, payload = self._answer(conn)
+                    pending[conn].remove(number)
+                    feed(conn)
+                    for i, result in zip(chunks[number], payload):
+                        yield i, result
+            broken = False
+        finally:
+            if broken:  # an error, or the caller stopped early: answers may still be on their way
+                self.close()
+
+    def close(self) -> None:
+        for proc, conn in self._workers:
             try:
                 conn.send(None)
             except (OSError, ValueError):
                 pass
-        for proc, conn in workers:
-            proc.join(2)
+        for proc, conn in self._workers:
+            if self._used:
+                proc.join(2)
             if proc.is_alive():
                 proc.terminate()
                 proc.join(2)
             conn.close()
+        self._workers = []
+
+
+def _order(items: Sequence, cost: Callable | None) -> list[int]:
+    order = list(range(len(items)))
+    if cost is not None:
+        costs = [cost(item) for item in items]
+        order.sort(key=lambda i: -costs[i])  # stable: equal costs keep their order
+    return order
 
 
 def imap(setup: Callable[..., object], args: tuple, work: Callable[[object, T], R], items: Sequence[T],
