@@ -263,6 +263,41 @@ def serve_first_response(fw: Path, tmp: Path, n: int = 3) -> float:
     return statistics.median(times)
 
 
+def watch_rebuild(tmp: Path, n: int = 3) -> float:
+    """`cfexport build --watch` on a copy of the medium framework: after its first build, one statement
+    is edited `n` times; the median of the rebuild times it prints (a warm process: no start-up, no
+    imports, workers already up)."""
+    import queue
+    import re
+    import threading
+
+    fw = make_framework(tmp / "watch-fw", 4)
+    proc = subprocess.Popen([str(BIN / "cfexport"), "build", "--watch", "--framework", str(fw), "--out",
+                             str(tmp / "watch-out"), "--templates", str(ROOT / "templates"), "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "PYTHONUNBUFFERED": "1"})
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+
+    def wait_for(text: str) -> str:
+        while True:
+            line = lines.get(timeout=120)
+            if text in line:
+                return line
+
+    times = []
+    try:
+        wait_for("watching")
+        for i in range(n):
+            edit_one_statement(fw, craft=i % 4, level=3 + i)
+            line = wait_for("changed ")
+            times.append(float(re.search(r"\(([\d.]+) s\)", line).group(1)))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return statistics.median(times)
+
+
 def packs_round(fw: Path, tmp: Path, people: int, jobs: int, out: Path | None = None) -> dict:
     import csv
 
@@ -379,6 +414,11 @@ def main() -> None:
         goals["incremental: only the documents showing that level rebuilt"] = (
             only_level, f"{len(rendered)} rendered" + ("" if only_level else f" (expected {len(expected)})"))
         goals["incremental: byte-identical to a clean build"] = (identical, str(identical))
+
+        watch_seconds = watch_rebuild(tmp)
+        results["watch_rebuild_seconds"] = watch_seconds
+        rows.append(("build --watch: rebuild after one edit (--jobs 2)", f"{watch_seconds:.2f} s", "",
+                     f"{watch_seconds / full['seconds']:.2f}× full build"))
 
         big = best_of(1, "cfexport", str(large), o("c-large"), "all", "1")
         scale = big["seconds"] / results["medium_build_jobs1"]["cfexport"]["seconds"]
