@@ -43,8 +43,9 @@ def test_json_build_writes_manifest_and_model_matching_the_schema(tmp_path):
     import hashlib
     assert entry == {"path": "framework.json", "exporter": "json", "sha256": hashlib.sha256(data).hexdigest(),
                      "bytes": len(data), "craft": None, "specialism": None, "level": None,
-                     "built": entry["built"]}
+                     "built": entry["built"], "key": entry["key"]}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["built"])
+    assert re.fullmatch(r"[0-9a-f]{64}", entry["key"])  # what it was made from (incremental builds)
     model = json.loads(data)
     schema = json.loads((Path(builder.__file__).parent / "schema" / "framework.schema.json").read_text("utf-8"))
     jsonschema.validate(model, schema)

@@ -273,8 +273,13 @@ def test_the_summary_counts_what_this_build_wrote_and_what_it_kept(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == (
         f"wrote 11 file(s) (8 docx, 1 json, 1 pdf, 1 xlsx) to {out}; manifest: {out}/manifest.json")
-    result = build_cli(out, "--format", "docx")
+    result = build_cli(out, "--format", "docx", "--clean")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == (
         f"wrote 8 file(s) (8 docx) to {out}; kept 3 from the previous build (1 json, 1 pdf, 1 xlsx); "
         f"manifest: {out}/manifest.json")
+    result = build_cli(out, "--format", "docx")  # nothing changed: every document is reused
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        f"wrote 8 file(s) (8 docx) to {out}; rendered 0, reused 8 unchanged from the previous build (--clean "
+        f"renders all); kept 3 from the previous build (1 json, 1 pdf, 1 xlsx); manifest: {out}/manifest.json")

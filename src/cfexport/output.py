@@ -153,7 +153,7 @@ class StagedOutput:
                 if old.is_dir() and not old.is_symlink():
                     shutil.rmtree(old, ignore_errors=True)
 
-    def write(self, rel: str, data: bytes) -> Path:
+    def _target(self, rel: str) -> Path:
         assert self.stage is not None
         parts = check_relative(rel).parts
         if parts[0].startswith(RESERVED):
@@ -161,8 +161,23 @@ class StagedOutput:
         target = self.stage.joinpath(*parts)
         if not target.resolve().is_relative_to(self.stage.resolve()):
             raise OutputError(f"refusing to write '{rel}': it would leave the output folder")
+        return target
+
+    def write(self, rel: str, data: bytes) -> Path:
+        target = self._target(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        return target
+
+    def link(self, rel: str, source: Path, data: bytes) -> Path:
+        """Put the previous build's file `source` (whose bytes are `data`) at `rel`: a hard link
+        when the file system allows (cheap: the bytes are not written again), else a copy."""
+        target = self._target(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target, follow_symlinks=False)
+        except OSError:
+            target.write_bytes(data)
         return target
 
     def _owned(self) -> set[str]:

@@ -1,44 +1,262 @@
 """Rendering many documents in worker processes, the same way for builds and for packs.
 
-Each worker sets its state up once (the model, the exporters, the context: templates,
-styles and fonts then load once per process) and renders item after item. Results come
-back in the order of the items, so output does not depend on the number of processes.
+Each worker sets its state up once (the model, the exporters, the context; `warm` then
+loads templates, styles and fonts once per process) and renders chunk after chunk. The
+workers pull their work: a worker that finishes a chunk gets the next one, so a slow
+document never leaves the other core idle behind a fixed share of the list. Items are
+handed out in the order of their `cost`, largest first (longest processing time first),
+so the long single documents start at once instead of running alone at the end.
+
+On Linux the workers are forked once the state exists, so the model is inherited, never
+pickled; elsewhere it is sent to each worker once. At most two chunks per worker are in
+flight at any time: memory stays flat however many items there are. `results` yields
+(index, result) as chunks complete; `imap` gives them back in the order of the items.
+Either way the output does not depend on the number of processes.
 """
 
 from __future__ import annotations
 
 import gc
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
-from typing import Callable, Iterator, TypeVar
+import multiprocessing
+import os
+import pickle
+import signal
+from multiprocessing.connection import wait
+from typing import Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-_state: dict = {}  # this worker process's own state, made by `setup`
+_state: dict = {}  # this process's own state, made by `setup`
+IN_FLIGHT = 2  # chunks per worker sent ahead: one being worked on, one waiting (no round trip idles a core)
 
 
-def _start(setup: Callable, args: tuple) -> None:
+class WorkerDied(Exception):
+    """A worker process ended without answering (killed, or out of memory)."""
+
+
+def _start(setup: Callable, args: tuple) -> object:
     _state["value"] = setup(*args)
     gc.freeze()  # the model lives for the whole process: keep it out of every collection
+    return _state["value"]
 
 
-def _call(work: Callable, item):
-    return work(_state["value"], item)
+def _main(conn, setup: Callable | None, args: tuple, work: Callable | None, warm: Callable | None = None,
+          warm_args: tuple = ()) -> None:
+    """A worker: warm up, set up (now, or when a ("setup", ...) message brings the state), then
+    answer each chunk with its results (or the exception)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+    if warm is not None:
+        try:
+            warm(*warm_args)
+        except Exception:  # noqa: BLE001 - a broken theme or template: the render that needs it says so
+            pass
+    state = None
+    if setup is not None:
+        try:
+            state = _start(setup, args)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+            _send(conn, ("error", -1, exc))
+            return
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        if message[0] == "setup":
+            try:
+                setup, args, work = pickle.loads(message[1])
+                gc.unfreeze()
+                state = _start(setup, args)
+                _send(conn, ("ready", -1, None))
+            except BaseException as exc:  # noqa: BLE001
+                _send(conn, ("error", -1, exc))
+            continue
+        _, number, chunk = message
+        try:
+            _send(conn, ("ok", number, [work(state, item) for item in chunk]))
+        except BaseException as exc:  # noqa: BLE001
+            _send(conn, ("error", number, exc))
 
 
-def imap(setup: Callable[..., object], args: tuple, work: Callable[[object, T], R], items: list[T],
-         jobs: int = 1, chunks_per_worker: int = 4) -> Iterator[R]:
-    """`work(setup(*args), item)` for every item, in order, in `jobs` processes.
-    `setup` and `work` must be module-level functions (they are sent to the workers)."""
+def _send(conn, message: tuple) -> None:
+    try:
+        conn.send(message)
+    except Exception as exc:  # the exception itself does not pickle: send what it says
+        if message[0] == "error":
+            conn.send(("error", message[1], RuntimeError(f"{type(message[2]).__name__}: {message[2]}")))
+        else:
+            conn.send(("error", message[1], RuntimeError(f"a result cannot be sent back: {exc}")))
+
+
+def chunked(order: Sequence[int], size: int) -> list[list[int]]:
+    return [list(order[i:i + size]) for i in range(0, len(order), size)]
+
+
+def results(setup: Callable[..., object], args: tuple, work: Callable[[object, T], R], items: Sequence[T],
+            jobs: int = 1, cost: Callable[[T], float] | None = None, chunk: int = 1) -> Iterator[tuple[int, R]]:
+    """(index, `work(setup(*args), item)`) for every item, as they complete, in `jobs`
+    processes. Items are handed out by decreasing `cost` (ties: in their order), `chunk`
+    at a time. `setup` and `work` must be module-level functions."""
+    order = _order(items, cost)
     jobs = max(1, min(jobs, len(items)))
     if jobs == 1:
-        _start(setup, args)
+        state = _start(setup, args)
         try:
-            yield from (_call(work, item) for item in items)
+            for i in order:
+                yield i, work(state, items[i])
         finally:
             gc.unfreeze()
         return
-    chunk = max(1, len(items) // (jobs * chunks_per_worker))
-    with ProcessPoolExecutor(jobs, initializer=_start, initargs=(setup, args)) as pool:
-        yield from pool.map(partial(_call, work), items, chunksize=chunk)
+    with Pool(jobs, setup=setup, args=args, work=work) as pool:
+        yield from pool.results(setup, args, work, items, cost, chunk)
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+class Pool:
+    """`jobs` worker processes, started now and kept until `close`.
+
+    Started before the framework is read, they import the exporters and load templates and
+    fonts (`warm(*warm_args)`) while the main process reads the pages; `results` then sends
+    each worker the state once (pickled) and hands out the work. Started with `setup`,
+    `args` and `work` instead, the state is inherited when the workers fork (nothing is
+    pickled). A pool serves one `results` at a time; `build --watch` reuses it for every
+    rebuild, so its workers stay warm."""
+
+    def __init__(self, jobs: int, warm: Callable | None = None, warm_args: tuple = (),
+                 setup: Callable | None = None, args: tuple = (), work: Callable | None = None):
+        self.jobs = max(1, jobs)
+        self._workers: list = []  # (process, connection)
+        self._inherited = setup is not None
+        self._used = False
+        ctx = _context()
+        try:
+            for _ in range(self.jobs):
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=_main, args=(child, setup, args, work, warm, warm_args), daemon=True)
+                proc.start()
+                child.close()
+                self._workers.append((proc, parent))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def alive(self) -> bool:
+        """False once closed (an error in a worker closes its pool)."""
+        return bool(self._workers)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def results(self, setup: Callable, args: tuple, work: Callable, items: Sequence[T],
+                cost: Callable[[T], float] | None = None, chunk: int = 1) -> Iterator[tuple[int, R]]:
+        """Like the module's `results`, in this pool's processes."""
+        if not items:
+            return
+        order = _order(items, cost)
+        chunks = chunked(order, max(1, chunk))
+        conns = [conn for _, conn in self._workers][: max(1, min(self.jobs, len(chunks)))]
+        if not self._inherited:
+            payload = pickle.dumps((setup, args, work), protocol=pickle.HIGHEST_PROTOCOL)
+            for conn in conns:
+                conn.send(("setup", payload))
+            for conn in conns:
+                self._answer(conn)  # "ready", or the setup's exception
+        self._used = True
+        yield from self._run(items, chunks, conns)
+
+    def _answer(self, conn):
+        try:
+            status, number, payload = conn.recv()
+        except (EOFError, OSError):
+            proc = next(p for p, c in self._workers if c is conn)
+            proc.join(1)
+            raise WorkerDied(f"a worker process stopped unexpectedly (exit code {proc.exitcode}); "
+                             "if the machine is short of memory, try fewer --jobs") from None
+        if status == "error":
+            raise payload
+        return number, payload
+
+    def _run(self, items, chunks: list[list[int]], conns: list):
+        pending: dict = {conn: [] for conn in conns}  # chunk numbers sent to each worker
+        todo = iter(range(len(chunks)))
+        broken = True
+
+        def feed(conn) -> None:
+            while len(pending[conn]) < IN_FLIGHT:
+                number = next(todo, None)
+                if number is None:
+                    return
+                conn.send(("work", number, [items[i] for i in chunks[number]]))
+                pending[conn].append(number)
+
+        try:
+            for conn in conns:
+                feed(conn)
+            while any(pending.values()):
+                for conn in wait([c for c, sent in pending.items() if sent]):
+                    number, payload = self._answer(conn)
+                    pending[conn].remove(number)
+                    feed(conn)
+                    for i, result in zip(chunks[number], payload):
+                        yield i, result
+            broken = False
+        finally:
+            if broken:  # an error, or the caller stopped early: answers may still be on their way
+                self.close()
+
+    def close(self) -> None:
+        for proc, conn in self._workers:
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for proc, conn in self._workers:
+            if self._used:
+                proc.join(2)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(2)
+            conn.close()
+        self._workers = []
+
+
+def _order(items: Sequence, cost: Callable | None) -> list[int]:
+    order = list(range(len(items)))
+    if cost is not None:
+        costs = [cost(item) for item in items]
+        order.sort(key=lambda i: -costs[i])  # stable: equal costs keep their order
+    return order
+
+
+def imap(setup: Callable[..., object], args: tuple, work: Callable[[object, T], R], items: Sequence[T],
+         jobs: int = 1, chunks_per_worker: int = 8) -> Iterator[R]:
+    """`work(setup(*args), item)` for every item, in the order of the items, in `jobs`
+    processes; items go out in their order, a few per chunk (at most `len(items) //
+    (jobs * chunks_per_worker)`, at most 16), so few results ever wait for an earlier one."""
+    chunk = max(1, min(16, len(items) // (max(1, jobs) * chunks_per_worker)))
+    waiting: dict[int, R] = {}
+    following = 0
+    for i, result in results(setup, args, work, items, jobs, chunk=chunk):
+        waiting[i] = result
+        while following in waiting:
+            yield waiting.pop(following)
+            following += 1
+
+
+def cpu_count() -> int:
+    """The cores this process may use (its affinity, where the system says), else all."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

@@ -198,10 +198,10 @@ def _templates(templates_dir: Path | None) -> Path:
     return templates
 
 
-def _progress(length: int, label: str):
+def _progress(length: int, label: str, hidden: bool = False):
     """A progress bar on a terminal; silent in CI and pipes."""
     return click.progressbar(length=length, label=label, file=sys.stderr,
-                             hidden=not sys.stderr.isatty())
+                             hidden=hidden or not sys.stderr.isatty())
 
 
 # Each command group registers its commands on `main` (imported last: they import from here).

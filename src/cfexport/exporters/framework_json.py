@@ -54,6 +54,8 @@ class JsonExporter:
     def plan(self, framework: Framework) -> list[Document]:
         return [Document(("framework",), ".json")]
 
+    styled_by: ClassVar[tuple[str, ...]] = ()  # no templates; the whole model: no `fingerprint` needed
+
     def render(self, framework: Framework, document: Document, context: Context) -> bytes:
         body = {"$schema": SCHEMA_ID, **model_dict(framework)}
         return (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

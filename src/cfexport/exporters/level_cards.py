@@ -485,6 +485,21 @@ class PdfExporter:
         craft = _craft(framework, document.key[0])
         return render_cards(framework, list(craft.roles()), context, f"Level cards: {craft.title}")
 
+    # For incremental builds and worker start-up (cfexport.fingerprint, cfexport.workers).
+    styled_by: ClassVar[tuple[str, ...]] = ("theme.yaml", "**/*.ttf", "**/*.otf", "**/*.png", "**/*.jpg",
+                                            "**/*.jpeg", "**/*.gif", "**/*.bmp", "**/*.tif", "**/*.tiff")
+
+    def fingerprint(self, framework: Framework, document: Document) -> bytes:
+        """A craft's cards read the craft and the framework's titles."""
+        from cfexport import fingerprint
+
+        return fingerprint.craft_slice(framework, document.key[0])
+
+    def warm(self, context: Context) -> None:
+        import reportlab.pdfgen.canvas, reportlab.platypus  # noqa: E401,F401
+
+        _setup(context.templates)
+
 
 def _craft(framework: Framework, craft_id: str) -> Craft:
     for craft in framework.crafts:

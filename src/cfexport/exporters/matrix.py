@@ -78,6 +78,8 @@ class XlsxExporter:
     def plan(self, framework: Framework) -> list[Document]:
         return [Document(("competency-matrix",), ".xlsx")]
 
+    styled_by: ClassVar[tuple[str, ...]] = ("theme.yaml",)  # the whole model: no `fingerprint` needed
+
     def render(self, framework: Framework, document: Document, context: Context) -> bytes:
         s = settings(context.templates)
         wb = new_workbook()

@@ -38,6 +38,20 @@ class DocxExporter:
     def render(self, framework: Framework, document: Document, context: Context) -> bytes:
         return render_role_description(framework, find_role(framework, *document.key), context)
 
+    # For incremental builds and worker start-up (cfexport.fingerprint, cfexport.workers).
+    styled_by: ClassVar[tuple[str, ...]] = ("theme.yaml", "**/*.docx", "**/*.dotx", "**/*.j2")
+
+    def fingerprint(self, framework: Framework, document: Document) -> bytes:
+        """A role description reads its role, the same role one level up, the craft and framework titles."""
+        from cfexport import fingerprint
+
+        return fingerprint.role_slice(framework, *document.key)
+
+    def warm(self, context: Context) -> None:
+        from cfexport.exporters.word_template import template
+
+        template(context)
+
 
 def find_role(framework: Framework, craft_id: str, specialism: str | None, level: int) -> Role:
     for craft in framework.crafts:

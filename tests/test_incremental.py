@@ -1,0 +1,253 @@
+"""Incremental builds (a document is reused when nothing it is made from changed), the
+worker pool that renders the rest, and `build --watch`. No timings here: the speed goals
+live in `make bench`."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, TEMPLATES
+
+from cfexport import build as builder
+from cfexport import registry, workers
+from cfexport.cli import main
+from cfexport.readers import read_framework
+from cfexport.repro import build_time
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench import make_framework  # noqa: E402  (the benchmark's synthetic framework, small here)
+
+
+def _framework(root: Path) -> Path:
+    """One craft, two specialisms, four levels, six areas: every exporter, in a second or two."""
+    return make_framework(root, crafts=1, specialisms=2, levels=4, areas=6)
+
+
+def _edit(fw: Path, level: int) -> None:
+    """Reword the first statement of the shared (craft) section of one level page."""
+    page = fw / "craft0" / f"level{level}.md"
+    page.write_text(page.read_text("utf-8").replace("I ", "I really ", 1), "utf-8")
+
+
+def _build(fw: Path, out: Path, templates: Path = TEMPLATES, clean: bool = False, jobs: int = 1):
+    report = builder.BuildReport([], [])
+    entries, problems = builder.build(read_framework(fw).framework, out, registry.load(), templates, build_time(),
+                                      jobs, clean=clean, report=report)
+    return report, entries, problems
+
+
+def _files(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+ALL = 8 + 1 + 1 + 1  # 8 role descriptions, the cards, the workbook, framework.json
+
+
+def test_editing_one_statement_rebuilds_only_the_documents_of_that_level_and_matches_a_clean_build(tmp_path, epoch):
+    fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
+    first, _, _ = _build(fw, out)
+    assert len(first.rendered) == ALL and not first.reused
+    again, _, _ = _build(fw, out)
+    assert not again.rendered and len(again.reused) == ALL  # nothing changed: nothing rendered
+
+    _edit(fw, 3)
+    report, _, _ = _build(fw, out, jobs=2)
+    # level 3 of both specialisms (the edit is in the shared section), level 2 (its "what changes at the
+    # next level"), the craft's cards, the workbook and framework.json
+    assert sorted(report.rendered) == sorted(
+        [f"role-descriptions/craft-0-engineering/specialism-{s}-level-{n}.docx" for s in "ab" for n in (2, 3)]
+        + ["level-cards/craft-0-engineering.pdf", "competency-matrix.xlsx", "framework.json"])
+    assert len(report.reused) == ALL - 7
+    _build(fw, tmp_path / "clean", clean=True)
+    assert _files(out) == _files(tmp_path / "clean")  # manifest included
+
+
+def test_a_file_whose_bytes_no_longer_match_the_manifest_is_rebuilt(tmp_path, epoch):
+    fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
+    _build(fw, out)
+    good = _files(out)
+    target = out / "role-descriptions" / "craft-0-engineering" / "specialism-a-level-1.docx"
+    target.write_bytes(target.read_bytes()[:-10] + b"x" * 10)  # edited or damaged after the build
+    (out / "framework.json").unlink()  # or deleted
+    report, _, _ = _build(fw, out)
+    assert sorted(report.rendered) == ["framework.json",
+                                       "role-descriptions/craft-0-engineering/specialism-a-level-1.docx"]
+    assert _files(out) == good
+
+
+def test_a_changed_template_or_theme_rebuilds_what_it_styles(tmp_path, epoch):
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
+    _build(fw, out, templates)
+
+    intro = templates / "role-introduction.txt.j2"
+    intro.write_text(intro.read_text("utf-8") + "\nOne more sentence.\n", "utf-8")
+    report, _, _ = _build(fw, out, templates)
+    assert len(report.rendered) == 8 and all(p.endswith(".docx") for p in report.rendered)
+
+    theme = templates / "theme.yaml"
+    theme.write_text(theme.read_text("utf-8") + "\n# a note\n", "utf-8")
+    report, _, _ = _build(fw, out, templates)
+    assert "framework.json" not in report.rendered and len(report.rendered) == ALL - 1  # JSON has no style
+
+    shutil.copytree(out, tmp_path / "before")
+    clean, _, _ = _build(fw, tmp_path / "clean", templates, clean=True)
+    assert _files(out) == _files(tmp_path / "clean")
+
+
+def test_clean_renders_everything_and_the_cli_says_what_was_reused(tmp_path, epoch):
+    fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
+    args = ["build", "--framework", str(fw), "--out", str(out), "--templates", str(TEMPLATES), "--jobs", "1"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "reused" not in first.output
+    _edit(fw, 4)
+    second = CliRunner().invoke(main, args)
+    assert second.exit_code == 0, second.output
+    assert f"rendered 7, reused {ALL - 7} unchanged" in second.output
+    third = CliRunner().invoke(main, args + ["--clean"])
+    assert third.exit_code == 0 and "reused" not in third.output, third.output
+
+
+def test_a_reused_file_keeps_its_built_time_and_its_warnings(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
+    page = fw / "craft0" / "level2.md"
+    page.write_text(page.read_text("utf-8").replace("I ", "I 中文 ", 1), "utf-8")  # the PDF font lacks these
+    _, entries, problems = _build(fw, out)
+    assert any("level2.md" in p.source.file for p in problems)
+    time.sleep(1.1)
+    report, again, problems_again = _build(fw, out)
+    assert not report.rendered
+    assert problems_again == problems  # the reused card PDF still warns (and fails --strict)
+    built = lambda es: {e["path"]: e["built"] for e in es}  # noqa: E731
+    assert built(again) == built(entries)  # the files are the ones built then
+    with pytest.raises(builder.StrictWarnings):
+        builder.build(read_framework(fw).framework, out, registry.load(), TEMPLATES, build_time(), 1, strict=True)
+
+
+def test_a_new_build_date_under_source_date_epoch_rebuilds_everything(tmp_path, monkeypatch):
+    fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _build(fw, out)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    report, _, _ = _build(fw, out)
+    assert len(report.rendered) == ALL
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert {f["built"] for f in manifest["files"]} == {"2027-01-15T08:00:00Z"}
+
+
+# -- the worker pool ----------------------------------------------------------------------------------------------
+
+def _setup(offset: int) -> dict:
+    return {"offset": offset, "pid": os.getpid()}
+
+
+def _work(state: dict, item: int) -> tuple[int, int]:
+    if item == 13:
+        raise ValueError("thirteen")
+    return item + state["offset"], state["pid"]
+
+
+def test_results_are_the_same_whatever_the_number_of_processes_and_the_costs():
+    items = list(range(40))
+    one = dict(workers.results(_setup, (100,), _work, [i for i in items if i != 13], 1))
+    two = dict(workers.results(_setup, (100,), _work, [i for i in items if i != 13], 2, cost=lambda i: i % 7,
+                               chunk=3))
+    assert {k: v[0] for k, v in one.items()} == {k: v[0] for k, v in two.items()}
+    assert len({pid for _, pid in two.values()}) == 2 and os.getpid() not in {pid for _, pid in two.values()}
+    ordered = list(workers.imap(_setup, (0,), _work, [i for i in items if i != 13], 2))
+    assert [r for r, _ in ordered] == [i for i in items if i != 13]
+
+
+def test_the_longest_documents_are_handed_out_first():
+    order = [i for i, _ in workers.results(_setup, (0,), _work, [1, 2, 3, 4], 1, cost=lambda i: i % 3)]
+    assert order == [1, 0, 3, 2]  # costs 1, 2, 0, 1: the largest first, ties in their order
+
+
+def test_an_error_in_a_worker_reaches_the_caller_and_the_workers_stop():
+    with pytest.raises(ValueError, match="thirteen"):
+        list(workers.results(_setup, (0,), _work, list(range(30)), 2))
+    assert not [c for c in __import__("multiprocessing").active_children()]
+
+
+# -- build --watch ------------------------------------------------------------------------------------------------
+
+def _lines(proc) -> queue.Queue:
+    q: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stdout:
+            q.put(line)
+        q.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return q
+
+
+def _wait_for(q: queue.Queue, text: str, seen: list, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = q.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        if text in line:
+            return line
+    raise AssertionError(f"no line with {text!r} in:\n{''.join(seen)}")
+
+
+def test_watch_rebuilds_what_an_edit_changes_survives_a_bad_edit_and_stops_on_ctrl_c(tmp_path):
+    fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "cfexport", "build", "--watch", "--framework", str(fw), "--out",
+                             str(out), "--templates", str(TEMPLATES), "--format", "json", "--format", "docx",
+                             "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "PYTHONUNBUFFERED": "1"},
+                            # Ctrl-C as on a terminal, even when the tests run where SIGINT is ignored (a background job)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    seen: list[str] = []
+    try:
+        q = _lines(proc)
+        _wait_for(q, "watching", seen)
+        good = (out / "framework.json").read_bytes()
+
+        page = fw / "craft0" / "level3.md"
+        text = page.read_text("utf-8")
+        page.write_text(text.replace("title: Level 3", "title: Three", 1), "utf-8")  # a page cfexport cannot read
+        _wait_for(q, "the previous output is kept", seen)
+        assert (out / "framework.json").read_bytes() == good
+
+        page.write_text(text.replace("I ", "I really ", 1), "utf-8")
+        line = _wait_for(q, "rebuilt 5 file(s), reused 4", seen)
+        assert "craft0/level3.md" in line and "framework.json" in line
+        assert b"I really" in (out / "framework.json").read_bytes()
+
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        _wait_for(q, "stopped watching", seen)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in "".join(seen)
+    assert not [p for p in out.iterdir() if p.name.startswith(".cfexport")]  # no lock or staging left
