@@ -390,3 +390,16 @@ def test_levels_written_in_other_digits_are_not_found_and_never_a_server_error(c
 def test_a_pack_form_level_in_other_digits_is_a_400(client):
     r = client.post("/packs/new", data={**_form(client), **_fields(**{"from": "²"})})
     assert r.status_code == 400 and "Current level" in r.text
+
+
+def test_a_round_uploaded_on_the_page_never_replaces_the_index_of_a_round_run_with_packs(client, out):
+    run = CliRunner().invoke(main, ["packs", "--people", str(ROOT / "examples" / "people.csv"), "--framework",
+                                    str(FRAMEWORK), "--out", str(out), "--zip", "--jobs", "1"])
+    assert run.exit_code == 0, run.output
+    before = {n: (out / "packs" / n).read_bytes() for n in ("round.csv", "round.xlsx")}
+    one = b"person,role,current_level,target_level,manager\nZed Example,mlengineer/ml-engineer,5,6,\n"
+    r = _upload(client, one)
+    assert r.status_code == 200, r.text
+    assert {n: (out / "packs" / n).read_bytes() for n in before} == before
+    index = zipfile.ZipFile(io.BytesIO(r.content)).read("round.csv").decode("utf-8-sig")
+    assert "Zed Example" in index and "Ada Lovelace" not in index

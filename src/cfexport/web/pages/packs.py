@@ -80,13 +80,13 @@ def _number(form, name: str, label: str, fixes: list[str]) -> int | None:
     return int(value)
 
 
-def _write(request: Request, framework, packs, ctx, index: bool) -> list[Path]:
+def _write(request: Request, framework, packs, ctx) -> list[Path]:
     """Write the packs as zips into `--out/packs/` exactly as `cfexport packs --zip` does (a pack
     keeps its own zip round after round and never takes another pack's), and return them."""
     from cfexport.packs import write_packs
 
     out = request.app.state.out_dir
-    written, _ = write_packs(framework, packs, out, ctx, 1, as_zip=True, index=index)
+    written, _ = write_packs(framework, packs, out, ctx, 1, as_zip=True)
     return [out / rel for rel in written]
 
 
@@ -131,16 +131,23 @@ async def make_pack(request: Request):
         return _page(request, 400, values, fixes)
     ctx = context(request)
     try:
-        [path] = await run_in_threadpool(_saved, request, lambda: _write(request, snap.framework, packs_, ctx, False))
+        [path] = await run_in_threadpool(_saved, request, lambda: _write(request, snap.framework, packs_, ctx))
     except NotSaved as exc:
         return _page(request, 503, values, [str(exc)])
     return download(path.read_bytes(), path.name, ZIP)
 
 
-def _round_zip(paths: list[Path], ctx) -> bytes:
-    """One zip for the whole round: every pack's folder (as in its own zip) and the round's
-    index, `round.csv` and `round.xlsx`, as `packs` wrote them."""
+def _round_zip(packs, paths: list[Path], ctx) -> bytes:
+    """One zip for the whole round: every pack's folder (as in its own zip) and this round's
+    index, `round.csv` and `round.xlsx`. The index goes into the zip only: `--out/packs/`
+    may hold the index of a round HR runs with `cfexport packs`, and an upload on this page
+    must never replace it."""
+    from dataclasses import replace
+
+    from cfexport.packs import round_index
+
     stamp = max(ctx.build_time.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+    assigned = [replace(pack, folder=path.stem) for pack, path in zip(packs, paths)]  # the folders write_packs chose
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         def put(name: str, data: bytes) -> None:
@@ -149,9 +156,8 @@ def _round_zip(paths: list[Path], ctx) -> bytes:
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
 
-        packs_dir = paths[0].parent
-        for name in ("round.csv", "round.xlsx"):
-            put(name, (packs_dir / name).read_bytes())
+        for name, data in round_index.render(assigned, False, ctx).items():
+            put(name, data)
         for path in paths:
             with zipfile.ZipFile(path) as pack_zip:  # ours, just written: the folder's files
                 for member in pack_zip.namelist():
@@ -188,10 +194,10 @@ async def make_round(request: Request):
         return _page(request, 400, errors=[f"{shown}: no people in the file, only the header"])
     ctx = context(request)
     try:
-        paths = await run_in_threadpool(_saved, request, lambda: _write(request, snap.framework, packs_, ctx, True))
+        paths = await run_in_threadpool(_saved, request, lambda: _write(request, snap.framework, packs_, ctx))
     except NotSaved as exc:
         return _page(request, 503, errors=[str(exc)])
-    body = _round_zip(paths, ctx)
+    body = _round_zip(packs_, paths, ctx)
     name = f"promotion-round-{ctx.build_time.date().isoformat()}.zip"
     return download(body, name, ZIP)
 
