@@ -233,3 +233,21 @@ def test_every_document_is_linked_and_every_link_resolves():
         if not re.match(r"https?://", target):
             assert (ROOT / target).exists(), target
     assert "docs/images" in (ROOT / "tools" / "make_pictures.py").read_text("utf-8").replace('" / "', "/")
+
+
+def test_a_closed_pipe_is_not_an_error(monkeypatch):
+    """`cfexport list | head -1`: the reader closed the pipe; nothing failed."""
+    import cfexport.cli.framework as commands
+
+    def closed(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(commands.click, "echo", closed)
+    result = CliRunner().invoke(main, ["list", "--framework", str(FRAMEWORK)])
+    assert result.exit_code == 0 and "error" not in result.output
+
+
+def test_an_unknown_format_is_reported_before_the_framework_is_read():
+    result = CliRunner().invoke(main, ["build", "--framework", str(FRAMEWORK), "--format", "nope", "--out", "x"])
+    assert result.exit_code == 2
+    assert "unknown format 'nope'" in result.output and "TODO" not in result.output

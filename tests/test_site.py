@@ -164,7 +164,7 @@ def test_two_frameworks_in_one_site_are_listed_and_root_picks_each(site, tmp_pat
     run = CliRunner().invoke(main, ["validate", "--framework", str(two), "--root", "Design Career Framework"])
     assert run.exit_code == 0, run.output
     run = CliRunner().invoke(main, ["list", "--framework", str(two), "--root", "Nope"])
-    assert run.exit_code == 1 and "no career framework titled 'Nope'" in run.output
+    assert run.exit_code == 2 and "no career framework titled 'Nope'" in run.output  # a bad option: usage
 
 
 # Ids as kramdown-parser-gfm 1.1 gives them (checked against Jekyll 4.3 output): lower case, letters,

@@ -50,6 +50,18 @@ class Failure(click.ClickException):
         click.echo(self.message, err=True)
 
 
+def _quiet_stdout() -> None:
+    """After a closed pipe: point stdout at the null device, so that Python's own flush at
+    exit does not report the same broken pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _friendly(fn):
     """Turn the library's errors into messages; --debug re-raises with the traceback."""
 
@@ -64,6 +76,9 @@ def _friendly(fn):
             return fn(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # `cfexport list | head`: the reader has what it wanted; nothing failed
+            _quiet_stdout()
+            raise click.exceptions.Exit(0) from None
         except (ExportError, OutputError, UnknownFormat, OSError) as exc:
             if debug:
                 traceback.print_exc()
@@ -122,6 +137,9 @@ def read_or_fail(framework_dir: Path, strict: bool = False, quiet: bool = False,
     if not framework_dir.exists():
         raise Failure(f"error: framework folder {framework_dir} not found; pass --framework DIR", EXIT_USAGE)
     result = read_framework(framework_dir, root, click.get_current_context().meta.get(FROM_FORMAT))
+    unknown_root = next((p for p in result.problems if p.code == "unknown-root"), None)
+    if unknown_root is not None:  # a --root that names no framework is a bad option, not a bad framework
+        raise Failure(f"error: {unknown_root.message}", EXIT_USAGE)
     problems = [p for p in result.problems if p.code not in allow]
     errors = [p for p in problems if p.severity == "error"] + [p for p in extra if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"] + [p for p in extra if p.severity == "warning"]

@@ -40,8 +40,8 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
     from cfexport import registry
     from cfexport.output import check_out_folder
 
+    exporters = registry.load(list(formats_))  # an unknown --format is a usage error before anything is read
     if watch:
-        exporters = registry.load(list(formats_))
         templates = _templates_folder(templates_dir)
         check_out_folder(out_dir, framework_dir, templates)
         from cfexport.watch import watch_build

@@ -97,8 +97,8 @@ class Finder:
             chosen = [t for t in found if same_name(t.index.title, self.root_title)]
             if not chosen:
                 names = ", ".join(f"'{t.index.title}'" for t in found) or "none"
-                self.error(Source(str(self.folder), 0), f"no career framework titled '{self.root_title}' "
-                           f"(--root); frameworks found: {names}")
+                self.problems.append(Problem("error", Source(str(self.folder), 0), f"no career framework titled "
+                                             f"'{self.root_title}' (--root); frameworks found: {names}", "unknown-root"))
                 return None
             found = chosen
         if not found:
