@@ -374,3 +374,13 @@ def test_page_urls_follow_the_permalink_style_as_jekyll_does(style, url):
     from cfexport.readers.jekyll.site import SiteConfig, _url
 
     assert _url("a/b.md", {}, SiteConfig({"permalink": style})) == url
+
+
+def test_a_table_of_contents_heading_does_not_end_the_framework_description(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    index = site / "careers" / "index.md"
+    text = index.read_text("utf-8")
+    body_at = text.index("\n---\n", 4) + 5
+    index.write_text(text[:body_at] + "\n# The framework\n{: .no_toc }\n\n## Table of contents {: .no_toc .text-delta }\n\n"
+                     "1. TOC\n{:toc}\n\nINTRO-AFTER-TOC paragraph.\n\n" + text[body_at:], "utf-8")
+    assert "INTRO-AFTER-TOC paragraph." in read_framework(site).framework.description

@@ -49,6 +49,7 @@ class _Page:
     text: str
     lines: list[int]  # rendered line (0-based) -> file line (1-based)
     heading_ids: dict[int, str]
+    no_toc: frozenset[int]  # rendered lines of headings styled `.no_toc`
 
     @property
     def file(self) -> str:
@@ -117,7 +118,7 @@ class _Reader(Findings):
             self.problems.extend(rendered.problems)
             body, lines = rendered.text, rendered.lines
         prepared = kramdown.prepare(body)
-        return _Page(site_page, prepared.text, lines, prepared.heading_ids)
+        return _Page(site_page, prepared.text, lines, prepared.heading_ids, frozenset(prepared.no_toc))
 
     def tokens(self, page: _Page) -> list[Token]:
         return self.md.parse(page.text)
@@ -141,7 +142,7 @@ class _Reader(Findings):
                       f"'parent: {index.title}')")
         return Framework(
             title=index.title,
-            description=self.intro(self.tokens(index)),
+            description=self.intro(index, self.tokens(index)),
             permalink=frontmatter.text(index.meta.get("permalink")),
             crafts=tuple(crafts_out),
             source=index.source(),
@@ -149,20 +150,27 @@ class _Reader(Findings):
         )
 
     @staticmethod
-    def prose(tokens: list[Token], start: int = 0) -> str:
-        """Paragraph text from token `start` to the next heading."""
+    def prose(tokens: list[Token], start: int = 0, skip: frozenset[int] = frozenset()) -> str:
+        """Paragraph text from token `start` to the next heading (headings whose first line is
+        in `skip`, just-the-docs' "Table of contents" headings, are passed over)."""
         parts = []
+        skipping = False
         for tok in tokens[start:]:
             if tok.type == "heading_open":
-                break
-            if tok.type == "inline" and tok.content.strip():
+                if not (tok.map and tok.map[0] in skip):
+                    break
+                skipping = True
+            elif tok.type == "heading_close":
+                skipping = False
+            elif tok.type == "inline" and tok.content.strip() and not skipping:
                 parts.append(inline.plain(tok))
         return "\n\n".join(p for p in parts if p)
 
-    def intro(self, tokens: list[Token]) -> str:
-        """A page's own description: the prose after its optional leading H1."""
+    def intro(self, page: _Page, tokens: list[Token]) -> str:
+        """A page's own description: the prose after its optional leading H1, past headings
+        that are not in the site's table of contents (`{: .no_toc }`)."""
         start = 3 if tokens and tokens[0].type == "heading_open" and tokens[0].tag == "h1" else 0
-        return self.prose(tokens, start)
+        return self.prose(tokens, start, page.no_toc)
 
     def headings(self, page: _Page, tokens: list[Token]) -> list[tuple[int, str, str]]:
         """(token index, title, kramdown id) of every heading, in page order."""
@@ -182,7 +190,7 @@ class _Reader(Findings):
         headings = self.headings(page, tokens)
         has_h3 = any(tokens[i].tag == "h3" for i, _, _ in headings)
         area_tag = "h3" if has_h3 else "h2"
-        description = self.intro(tokens)
+        description = self.intro(page, tokens)
         areas: list[Area] = []
         specialisms: list[str] = []
         group: str | None = None

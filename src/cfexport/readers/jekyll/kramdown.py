@@ -32,6 +32,7 @@ _HEADING = re.compile(r"^( {0,3}#{1,6}[ \t]+)(.*?)[ \t]*$")
 _HEADING_ID = re.compile(r"[ \t]*\{(?:#([^\s}]+)|:\s*#([^\s}]+)[^}]*)\}[ \t]*(?:#+[ \t]*)?$")
 _CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _MARKDOWN_OPEN = re.compile(r"^ {0,3}<([A-Za-z][A-Za-z0-9-]*)\b[^>]*\bmarkdown\s*=\s*[\"']?(?:1|block|span)[\"']?[^>]*>\s*$")
+_NO_TOC = re.compile(r"\{:[^}]*\.no_toc\b")
 _LABEL = re.compile(r"(?:^|\s|\{:)\.label(?:\s|\}|$)")
 _EXTENSION_OPEN = re.compile(r"^ {0,3}\{::(comment|nomarkdown)\b[^}]*\}\s*$")
 _EXTENSION_CLOSE = re.compile(r"^ {0,3}\{:/(comment|nomarkdown)?\}\s*$")
@@ -47,11 +48,13 @@ class Prepared:
 
     text: str
     heading_ids: dict[int, str] = field(default_factory=dict)  # 0-based line -> explicit `{#id}`
+    no_toc: set[int] = field(default_factory=set)  # 0-based lines of headings styled `.no_toc`
 
 
 def prepare(body: str) -> Prepared:
     lines = body.split("\n")
     ids: dict[int, str] = {}
+    no_toc: set[int] = set()
     fence: str | None = None
     markdown_blocks: list[str] = []
     extension: str | None = None  # inside {::comment} or {::nomarkdown}
@@ -94,6 +97,8 @@ def prepare(body: str) -> Prepared:
                 lines[j] = ""
             continue
         if _BLOCK_IAL.match(line):
+            if _NO_TOC.search(line) and i > 0 and _HEADING.match(lines[i - 1]):
+                no_toc.add(i - 1)
             lines[i] = ""
             if _LABEL.search(line):
                 _drop_labelled_paragraph(lines, i)
@@ -111,6 +116,8 @@ def prepare(body: str) -> Prepared:
         heading = _HEADING.match(line)
         if heading:
             title = heading.group(2)
+            if _NO_TOC.search(title):
+                no_toc.add(i)
             explicit = _HEADING_ID.search(title)
             if explicit:
                 ids[i] = explicit.group(1) or explicit.group(2)
@@ -119,7 +126,7 @@ def prepare(body: str) -> Prepared:
             continue
         if "{:" in line:
             lines[i] = _SPAN_IAL.sub("", line)
-    return Prepared("\n".join(lines), ids)
+    return Prepared("\n".join(lines), ids, no_toc)
 
 
 def _drop_labelled_paragraph(lines: list[str], i: int) -> None:
