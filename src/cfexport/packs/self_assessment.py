@@ -128,10 +128,13 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
             text = TODO_TEXT if change.target_todo else ABSENT_TEXT
             style = "cf todo" if change.target_todo else "cf absent"
             put_text(ws, row, 1, change.area_title, "cf area", styles, area_source, context)
-            put_text(ws, row, 3, text + ": nothing to rate at this level yet", style, styles)
+            note = text + ": nothing to rate at this level yet"
+            put_text(ws, row, 3, note, style, styles)
             for col in (2, 4, 5, 6, 7, 8):
                 put_style(ws, row, col, style, styles)
-            set_height(ws, row, row_height(s, 1))
+            # bold text wraps sooner than the body text the estimate is made for: a line to spare
+            lines = max(wrapped_lines(note, widths[2] * 0.9), wrapped_lines(change.area_title, widths[0] * 0.9))
+            set_height(ws, row, row_height(s, lines))
             info_areas.append((change.area_title, text, area_source))
             row += 1
         # an area only the current level has: the target does not ask for it, so nothing to rate
