@@ -17,7 +17,7 @@ from conftest import FRAMEWORK, ROOT, TEMPLATES, need_tool
 from docx.oxml.ns import qn
 from docx.shared import RGBColor
 from factory import TODO, CraftSpec, LevelSpec, small_craft, write_framework
-from readback import squash
+from readback import docx_text, squash
 
 from cfexport import build as builder
 from cfexport.cli import main
@@ -611,3 +611,18 @@ def test_theme_lists_every_label_with_its_default():
 
     theme = yaml.safe_load((TEMPLATES / "theme.yaml").read_text(encoding="utf-8"))
     assert theme["docx"]["labels"] == LABELS  # theme.yaml shows HR every label it can reword
+
+
+def test_a_role_name_that_starts_with_a_vowel_gets_an(tmp_path):
+    """'an Associate Data engineer', never 'a Associate' (a reader of the document notices)."""
+    craft = small_craft()
+    craft.levels[0].name, craft.levels[1].name = "Associate", "Engineer"
+    fw = write_framework(tmp_path / "fw", [craft])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", "--framework", str(fw), "--out", str(out), "--format", "docx",
+                                       "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    text = docx_text(next(out.rglob("data-level-1.docx")))
+    assert "role description of an Associate Data (Level 1" in text
+    assert "At Level 2 · Engineer, an Engineer Data is also expected" in text
+    assert " a Associate" not in text and " a Engineer" not in text

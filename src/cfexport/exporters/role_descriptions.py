@@ -16,7 +16,7 @@ from cfexport.compare import AreaChange, compare, next_role
 from cfexport.exporters.base import Context, Document, ExportError
 from cfexport.model import AreaExpectations, Framework, Role, Statement
 from cfexport.exporters.wordprocessing import Writer
-from cfexport.exporters.word_template import intro
+from cfexport.exporters.word_template import intro, with_article
 
 ROLE_INTRODUCTION = "role-introduction.txt.j2"
 
@@ -74,9 +74,10 @@ def render_role_description(framework: Framework, role: Role, context: Context) 
     w.para("subtitle", w.label("subtitle", level=level.label, craft=craft.title, framework=framework.title,
                                role=role.title, specialism=role.specialism or ""))
     for text in intro(context, ROLE_INTRODUCTION, framework=framework.title, craft=craft.title, role=role.title,
-                      specialism=role.specialism or "", level=level.label, level_number=level.number,
-                      level_name=level.name, version=context.version, illustrative=level.illustrative,
-                      next_level=nxt.level.label if nxt else "", next_role=nxt.title if nxt else ""):
+                      a_role=with_article(role.title), specialism=role.specialism or "", level=level.label,
+                      level_number=level.number, level_name=level.name, version=context.version,
+                      illustrative=level.illustrative, next_level=nxt.level.label if nxt else "",
+                      next_role=nxt.title if nxt else "", a_next_role=with_article(nxt.title) if nxt else ""):
         w.para("body", text)
 
     w.para("h1", w.label("expectations"))
@@ -111,7 +112,8 @@ def render_role_description(framework: Framework, role: Role, context: Context) 
 def _next_level(w: Writer, role: Role, nxt: Role) -> None:
     label = nxt.level.label
     w.para("h1", w.label("next_level"))
-    w.para("body", w.label("next_level_intro", next_level=label, next_role=nxt.title, level=role.level.label))
+    w.para("body", w.label("next_level_intro", next_level=label, next_role=nxt.title,
+                               a_next_role=with_article(nxt.title), level=role.level.label))
     unchanged = []
     for ch in compare(role, nxt):
         if not (ch.added or ch.target_todo or (ch.current and not ch.target)):

@@ -57,7 +57,7 @@ LABELS: dict[str, str | list[str]] = {
     "not_defined": "Not yet defined: the framework does not describe this area at this level yet.",
     "no_expectations": "This level sets no expectations in this area.",
     "next_level": "What changes at the next level",
-    "next_level_intro": "At {next_level}, a {next_role} is also expected to do the following.",
+    "next_level_intro": "At {next_level}, {a_next_role} is also expected to do the following.",
     "next_not_defined": "Not yet defined at {next_level}.",
     "next_no_expectations": "{next_level} sets no expectations in this area.",
     "next_unchanged": "No new expectations at {next_level} in: {areas}.",
@@ -176,6 +176,15 @@ def paragraphs(text: str) -> list[str]:
     """Text from a text template as paragraphs: blank lines separate them, and the lines of
     one paragraph are joined with spaces (so templates can be wrapped freely)."""
     return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()]
+
+
+_AN = re.compile(r"^(?!(?:uni|use|usu|eu|one|once)\w*)[aeiou]|^(?:hour|honest|honou?r|heir)", re.IGNORECASE)
+
+
+def with_article(title: str) -> str:
+    """"a Junior ML Engineer", "an Associate Engineer": the indefinite article a reader expects
+    (by the first letter, with the common English exceptions: a Unix, an Hour)."""
+    return f"{'an' if _AN.match(title.strip()) else 'a'} {title}" if title else ""
 
 
 def intro(context: Context, name: str, **variables) -> list[str]:
