@@ -418,7 +418,6 @@ def test_logo_and_card_border_from_the_theme(shipped, tmp_path):
 
 
 @pytest.mark.parametrize("settings, message", [
-    ({"card_szie": "A6"}, "unknown setting 'card_szie'"),
     ({"card_size": "A9"}, "card_size: 'A9' is not a size"),
     ({"cards_per_sheet": [3, 3]}, "larger than the 210 x 297 mm page"),
     ({"page_size": "letter"}, "larger than the 216 x 279 mm page"),

@@ -217,3 +217,28 @@ def test_every_key_the_exporters_read_or_the_shipped_theme_shows_is_known_to_the
     assert [p.message for p in problems if "unknown key" in p.message] == []
     # the theme was read to the end: its only errors are the values "x" where a number is due
     assert problems and all(p.severity == "warning" or " must be " in p.message for p in problems), problems
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("paper: A4", "paper: A5", "paper must be A4 or Letter, not 'A5'"),
+    ("card_margin: 6 ", "card_margin: 90 ", "card_margin: 90 must be a number from 0 to 50"),
+    ('primary: "1F3A5F"', 'primary: "1F3A5"', "must be a hex colour"),
+])
+def test_validate_refuses_theme_values_the_exporters_refuse_at_the_line_written(tmp_path, old, new, words):
+    """validate said "ok" and the build failed later without a line: now both say it, with the line."""
+    from click.testing import CliRunner
+
+    from cfexport.cli import main
+
+    templates = tmp_path / "branding"
+    assert CliRunner().invoke(main, ["init-templates", str(templates)]).exit_code == 0
+    theme = templates / "theme.yaml"
+    text = theme.read_text("utf-8")
+    assert old in text
+    theme.write_text(text.replace(old, new, 1), "utf-8")
+    line = next(i for i, ln in enumerate(theme.read_text("utf-8").split("\n"), 1) if new.strip() in ln)
+    for command in (["validate"], ["build", "--out", str(tmp_path / "out"), "--jobs", "1"]):
+        result = CliRunner().invoke(main, [*command, "--framework", str(FRAMEWORK), "--templates", str(templates)])
+        assert result.exit_code == 1, result.output
+        assert f"{theme}:{line}: error: " in result.output and words in result.output, result.output
+    assert not (tmp_path / "out").exists()

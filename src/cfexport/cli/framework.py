@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from cfexport.cli import (ALLOWABLE, EXIT_USAGE, Failure, _format, _friendly, _templates_folder, framework_option,
-                          main, read_or_fail, root_option, strict_option, templates_option)
+                          main, read_or_fail, root_option, strict_option, templates_option,
+                          theme_problems)
 
 @main.command()
 @framework_option
@@ -26,19 +27,17 @@ from cfexport.cli import (ALLOWABLE, EXIT_USAGE, Failure, _format, _friendly, _t
 def validate(framework_dir: Path, root: str | None, templates_dir: Path | None, strict: bool,
              allow: tuple[str, ...], verbose: bool) -> None:
     """Check the framework and the theme; print every problem as FILE:LINE: error|warning: message."""
-    from cfexport.theme import check_theme
-
     if not framework_dir.exists():
         raise Failure(f"error: framework folder {framework_dir} not found; pass --framework DIR", EXIT_USAGE)
     templates = _templates_folder(templates_dir)
-    theme_problems = tuple(p for p in check_theme(templates) if p.code not in allow)
-    for problem in theme_problems:
+    themes = tuple(p for p in theme_problems(templates) if p.code not in allow)
+    for problem in themes:
         click.echo(_format(problem.source.file, problem), err=True)
-    result = read_or_fail(framework_dir, strict, writes=False, allow=allow, extra=theme_problems, root=root,
+    result = read_or_fail(framework_dir, strict, writes=False, allow=allow, extra=themes, root=root,
                           verbose=verbose)
     fw = result.framework
     roles = sum(1 for _ in fw.roles())
-    warnings = sum(1 for p in result.warnings if p.code not in allow) + len(theme_problems)
+    warnings = sum(1 for p in result.warnings if p.code not in allow) + len(themes)
     allowed = Counter(p.code for p in result.problems if p.code in allow)
     click.echo(f"{framework_dir}: ok: {len(fw.crafts)} craft(s), {roles} role(s), "
                f"{sum(1 for _ in fw.statements())} statement(s), {warnings} warning(s)"

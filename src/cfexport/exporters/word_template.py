@@ -132,8 +132,7 @@ def settings(templates: Path) -> Settings:
     labels = dict(LABELS)
     for key, value in given.items():
         if key not in LABELS:
-            raise ExportError(f"{theme_file}: docx.labels has no label '{key}'; "
-                              f"the labels are: {', '.join(LABELS)}")
+            continue  # the theme check reports it (a warning naming the closest label)
         if key in _LIST_LABELS:
             if (not isinstance(value, list) or not value
                     or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)):
