@@ -374,7 +374,7 @@ def test_a_missing_style_names_the_style_and_the_template(small, tmp_path):
     assert "'Not Yet Defined' (paragraph style)" in message and "'Evidence Table' (table style)" in message
     # and through the CLI: a message, exit 1 (a template problem is input to fix), no traceback, nothing written
     out = tmp_path / "cli-out"
-    result = CliRunner().invoke(main, ["build", "--framework", str(ROOT / "framework"), "--out", str(out),
+    result = CliRunner().invoke(main, ["build", "--framework", str(FRAMEWORK), "--out", str(out),
                                        "--format", "docx", "--templates", str(templates)])
     assert result.exit_code == 1, result.output
     assert "'Not Yet Defined'" in result.output and "Traceback" not in result.output

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, TEMPLATES, need_tool
+from conftest import FRAMEWORK, TEMPLATES, need_tool
 from factory import CraftSpec, LevelSpec, small_craft, write_framework
 from pypdf import PdfReader
 
@@ -350,7 +350,7 @@ def test_two_builds_with_the_same_source_date_epoch_are_identical(tmp_path):
     for n in (1, 2):
         out = tmp_path / f"out{n}"
         subprocess.run([sys.executable, "-m", "cfexport", "build", "--format", "pdf", "--out", str(out),
-                        "--framework", str(ROOT / "framework"), "--templates", str(TEMPLATES)],
+                        "--framework", str(FRAMEWORK), "--templates", str(TEMPLATES)],
                        check=True, env=env, capture_output=True)
         outs.append(sorted(out.rglob("*.pdf")))
     assert [p.name for p in outs[0]] == ["ml-and-edge-ml-engineer-craft.pdf"]
