@@ -21,7 +21,7 @@ def test_ml_engineer_5_to_6_as_the_pages_say(shipped):
     assert [c.kind for c in changes["AI Strategy"].changes] == ["same", "same"]
     assert not changes["AI Strategy"].differs
     arch = changes["Architecture Design"]
-    assert arch.current_todo and not arch.target_todo and arch.new_area
+    assert arch.current_todo and not arch.target_todo and arch.now_defined and not arch.new_area
     assert changes["Technical Strategy"].target_todo and not changes["Technical Strategy"].added
     assert "Edge Computing" not in changes
     ml = changes["Machine Learning and Deep Learning"]

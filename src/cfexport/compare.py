@@ -37,8 +37,13 @@ class AreaChange:
 
     @property
     def new_area(self) -> bool:
-        """The target expects something here and the current level did not."""
-        return bool(self.target) and not self.current
+        """The target expects something here and the current level did not (nor marked it TODO)."""
+        return bool(self.target) and not self.current and not self.current_todo
+
+    @property
+    def now_defined(self) -> bool:
+        """The current level had the area as TODO (not yet written) and the target defines it."""
+        return bool(self.target) and not self.current and self.current_todo
 
     @property
     def added(self) -> tuple[StatementChange, ...]:

@@ -71,7 +71,7 @@ def _keys(**keys: _Spec) -> _Spec:
 
 _COLOURS = _keys(primary=TEXT, accent=TEXT, todo=TEXT, new=TEXT, text=TEXT)
 _LABELS = ("subtitle expectations not_defined no_expectations next_level next_level_intro next_not_defined "
-           "next_no_expectations next_unchanged new changed previous new_area promotion_title person role "
+           "next_no_expectations next_unchanged new changed previous new_area now_defined promotion_title person role "
            "current_level target_level manager no_manager date how_to_use areas current_expects target_expects "
            "evidence no_evidence summary").split()
 SCHEMA = _keys(

@@ -122,6 +122,8 @@ def _next_level(w: Writer, role: Role, nxt: Role) -> None:
         _area_heading(w, ch.area_title, None)
         if ch.new_area:
             w.rich("body", [(w.label("new_area", level=label), "label")], keep_next=True)
+        elif ch.now_defined:
+            w.rich("body", [(w.label("now_defined", level=label), "label")], keep_next=True)
         if ch.target_todo:
             w.para("todo", w.label("next_not_defined", next_level=label))
         elif not ch.target:

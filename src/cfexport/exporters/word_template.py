@@ -65,6 +65,7 @@ LABELS: dict[str, str | list[str]] = {
     "changed": "Reworded",
     "previous": "Previously: ",
     "new_area": "New area at {level}",
+    "now_defined": "Now defined at {level} (not yet defined before)",
     "promotion_title": "Promotion case",
     "person": "Person",
     "role": "Role",

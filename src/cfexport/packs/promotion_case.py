@@ -68,6 +68,8 @@ def render_promotion_case(framework: Framework, current: Role, target: Role, per
         _area_heading(w, ch.area_title, areas.get(ch.area_id))
         if ch.new_area:
             w.rich("body", [(w.label("new_area", level=tgt_label), "label")], keep_next=True)
+        elif ch.now_defined:
+            w.rich("body", [(w.label("now_defined", level=tgt_label), "label")], keep_next=True)
         w.para("h3", w.label("current_expects", level=cur_label), body_level=True)
         _statements(w, ch.current, ch.current_todo)
         w.para("h3", w.label("target_expects", level=tgt_label), body_level=True)
