@@ -27,7 +27,9 @@ class RoundError(Exception):
 
 
 @dataclass
-class Expected:
+class PackIdentity:
+    """Which pack: its id, who it is for and the move it is about."""
+
     pack_id: str
     person: str
     manager: str | None
@@ -35,21 +37,20 @@ class Expected:
     role_title: str
     current: int
     target: int
+
+
+@dataclass
+class Expected(PackIdentity):
+    """A pack the round's index lists."""
+
     pack: str  # the folder or zip in the round
     framework_version: str | None = None
 
 
 @dataclass
-class PackReturn:
+class PackReturn(PackIdentity):
     """One pack: who, and every copy of its documents that came back."""
 
-    pack_id: str
-    person: str
-    manager: str | None
-    role: str
-    role_title: str
-    current: int
-    target: int
     expected: bool | None  # None: no --round to say
     copies: dict[str, list[Returned]] = field(default_factory=dict)
 
