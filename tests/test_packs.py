@@ -512,3 +512,28 @@ def test_leftovers_of_a_killed_round_in_a_kept_folder_are_tidied(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["level-cards.pdf", "notes.txt", "pack.json",
                                                         "promotion-case.docx", "self-assessment.xlsx"]
     assert "Bob" in docx_text(folder / "promotion-case.docx")
+
+
+def test_cards_shared_by_packs_of_one_move_never_outlive_an_edit(tmp_path):
+    """Pack cards are rendered once per move in a process; an edited framework is another move."""
+    from datetime import datetime, timezone
+
+    from factory import small_craft, write_framework
+
+    from cfexport.exporters.base import Context
+    from cfexport.packs import PackRequest, plan, render_pack
+    from cfexport.readers import read_framework
+    from conftest import TEMPLATES
+
+    texts = []
+    for n, words in enumerate(["I deliver at level 2.", "I deliver CHANGED at level 2."]):
+        fw = read_framework(write_framework(tmp_path / f"fw{n}", [small_craft({"Delivery2": [words]})])).framework
+        packs, errors = plan(fw, [PackRequest("Ann", "test/data", 1, 2), PackRequest("Bo", "test/data", 1, 2)])
+        assert not errors
+        ctx = Context.for_framework(fw, TEMPLATES, datetime(2024, 1, 1, tzinfo=timezone.utc))
+        first, second = (render_pack(fw, p, ctx)["level-cards.pdf"] for p in packs)
+        assert first == second  # the same move: the same cards
+        path = tmp_path / f"cards{n}.pdf"
+        path.write_bytes(first)
+        texts.append(squash(pdf_text(path)))
+    assert squash("I deliver CHANGED at level 2.") in texts[1] and squash("CHANGED") not in texts[0]

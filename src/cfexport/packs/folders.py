@@ -33,7 +33,6 @@ _MAX_RECORD = 64 * 1024
 
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
     """The three documents of one pack, by file name."""
-    from cfexport.exporters.level_cards import render_pack_cards
     from cfexport.packs.promotion_case import render_promotion_case
     from cfexport.packs.self_assessment import render_self_assessment
 
@@ -45,10 +44,36 @@ def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str,
                                                      req.manager, context),
         "self-assessment.xlsx": render_self_assessment(framework, pack.current, pack.target, req.person,
                                                        req.manager, context),
-        "level-cards.pdf": render_pack_cards(framework, pack.current, pack.target, context),
+        "level-cards.pdf": _pack_cards(framework, pack, context),
     }
     # what the Word and Excel files were made from, in their custom properties (read back by `collect`)
     return stamp_pack(files, framework, pack.current, pack.target, req.person, req.manager, context)
+
+
+_CARDS: dict[tuple, bytes] = {}  # this process's pack cards by what they are made from (see _pack_cards)
+_CARDS_KEPT = 32
+
+
+def _pack_cards(framework: Framework, pack: Pack, context: Context) -> bytes:
+    """A pack's level cards. They name no person, so every pack of a round that makes the same
+    move shares them: rendered once per process (the slowest of a pack's documents). The key
+    is what they are made from: the two roles (compared by value), the templates and the
+    theme file as it is now, the build time and version."""
+    from cfexport.exporters.level_cards import render_pack_cards
+    from cfexport.theme import THEME_FILE
+
+    try:
+        theme = (Path(context.templates) / THEME_FILE).stat()
+        theme_key = (theme.st_mtime_ns, theme.st_size)
+    except OSError:
+        theme_key = None
+    key = (pack.current, pack.target, str(context.templates), theme_key, context.build_time, context.version,
+           framework.title)
+    if key not in _CARDS:
+        if len(_CARDS) >= _CARDS_KEPT:
+            _CARDS.pop(next(iter(_CARDS)))
+        _CARDS[key] = render_pack_cards(framework, pack.current, pack.target, context)
+    return _CARDS[key]
 
 
 def zip_pack(files: dict[str, bytes], folder: str, context: Context) -> bytes:
