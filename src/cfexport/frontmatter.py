@@ -94,20 +94,18 @@ def compose(text: str, first_line: int = 1, what: str = "YAML", limit: int = MAX
     """The node tree of safe YAML (scalars are strings; each node knows its line), or None
     when the text holds no document. Raises YamlError naming the line of the file. `limit`:
     the size bound in bytes (data files, such as an FT job family, may be larger than front matter)."""
-    loader = _loader(text, first_line, what, limit)
-    try:
-        return loader.get_single_node()
-    except yaml.YAMLError as exc:
-        raise _problem(exc, first_line, what) from None
-    finally:
-        loader.dispose()
+    return _run(_loader(text, first_line, what, limit), "get_single_node", first_line, what)
 
 
 def load(text: str, first_line: int = 1, what: str = "YAML"):
     """Safe YAML as plain values: strings, lists and dicts (None for no document)."""
-    loader = _loader(text, first_line, what)
+    return _run(_loader(text, first_line, what), "get_single_data", first_line, what)
+
+
+def _run(loader: _StringLoader, step: str, first_line: int, what: str):
+    """One loader step, its YAML errors as YamlError naming the line of the file."""
     try:
-        return loader.get_single_data()
+        return getattr(loader, step)()
     except yaml.YAMLError as exc:
         raise _problem(exc, first_line, what) from None
     finally:
