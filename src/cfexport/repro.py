@@ -12,6 +12,7 @@ import os
 import re
 import zipfile
 from datetime import datetime, timezone
+from typing import Iterable
 
 _ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
 _CORE_DATE = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
@@ -32,18 +33,30 @@ def reproducible() -> bool:
     return bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
 
 
-def normalise_zip(data: bytes, when: datetime) -> bytes:
-    """Rewrite an OOXML package so its bytes depend only on its content and `when`."""
+def zip_bytes(entries: Iterable[tuple[str, bytes]], when: datetime) -> bytes:
+    """A zip of `entries` (name, bytes) whose bytes depend only on them and `when`: fixed
+    entry dates (`when`, or 1980 for an earlier date) and permissions, deflated."""
     stamp = max(when, _ZIP_EPOCH).timetuple()[:6]
-    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            body = src.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                body = _CORE_DATE.sub(lambda m: m.group(1) + iso + m.group(3), body)
-            info = zipfile.ZipInfo(item.filename, date_time=stamp)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, body in entries:
+            info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             dst.writestr(info, body)
     return out.getvalue()
+
+
+def normalise_zip(data: bytes, when: datetime) -> bytes:
+    """Rewrite an OOXML package so its bytes depend only on its content and `when`."""
+    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+
+    def entries():
+        with zipfile.ZipFile(io.BytesIO(data)) as src:
+            for item in src.infolist():
+                body = src.read(item.filename)
+                if item.filename == "docProps/core.xml":
+                    body = _CORE_DATE.sub(lambda m: m.group(1) + iso + m.group(3), body)
+                yield item.filename, body
+
+    return zip_bytes(entries(), when)

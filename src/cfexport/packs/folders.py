@@ -11,7 +11,6 @@ user added to a pack folder is never touched: only the files `pack.json` lists a
 from __future__ import annotations
 
 import gc
-import io
 import json
 import os
 import re
@@ -78,15 +77,9 @@ def _pack_cards(framework: Framework, pack: Pack, context: Context) -> bytes:
 
 def zip_pack(files: dict[str, bytes], folder: str, context: Context) -> bytes:
     """One pack as a zip with fixed entry dates (same input, same bytes)."""
-    stamp = max(context.build_time.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data)
-    return out.getvalue()
+    from cfexport.repro import zip_bytes
+
+    return zip_bytes(((f"{folder}/{name}", data) for name, data in files.items()), context.build_time)
 
 
 def _worker(framework: Framework, context: Context) -> dict:

@@ -9,7 +9,6 @@ UTF-8, the exact header, characters no document can hold dropped."""
 
 from __future__ import annotations
 
-import io
 import logging
 import tempfile
 import zipfile
@@ -146,23 +145,18 @@ def _round_zip(packs, paths: list[Path], ctx) -> bytes:
 
     from cfexport.packs import round_index
 
-    stamp = max(ctx.build_time.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
-    assigned = [replace(pack, folder=path.stem) for pack, path in zip(packs, paths)]  # the folders write_packs chose
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        def put(name: str, data: bytes) -> None:
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data)
+    from cfexport.repro import zip_bytes
 
-        for name, data in round_index.render(assigned, False, ctx).items():
-            put(name, data)
+    assigned = [replace(pack, folder=path.stem) for pack, path in zip(packs, paths)]  # the folders write_packs chose
+
+    def entries():
+        yield from round_index.render(assigned, False, ctx).items()
         for path in paths:
             with zipfile.ZipFile(path) as pack_zip:  # ours, just written: the folder's files
                 for member in pack_zip.namelist():
-                    put(member, pack_zip.read(member))
-    return out.getvalue()
+                    yield member, pack_zip.read(member)
+
+    return zip_bytes(entries(), ctx.build_time)
 
 
 async def make_round(request: Request):
