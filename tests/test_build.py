@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -55,6 +56,31 @@ def test_json_build_writes_manifest_and_model_matching_the_schema(tmp_path):
     from test_reader import SEED_CRAFT, SEED_EDGE, SEED_ML
     golden = [s for *_, stmts in SEED_CRAFT + [SEED_ML, SEED_EDGE] if stmts != "TODO" for s in stmts]
     assert len(golden) == 12 and all(s in texts for s in golden)
+
+
+@pytest.mark.parametrize("crafts", [0, 1, 3])
+def test_framework_json_written_a_craft_at_a_time_is_plain_indented_json(tmp_path, crafts):
+    """framework.json is streamed a craft at a time; its bytes are still those of one
+    `json.dumps(indent=2)` of the whole, with empty lists and odd text in their place."""
+    odd = 'Quote " é 中文 😀 </script>'
+    specs = [dataclasses.replace(small_craft({"Delivery1": [f"I deliver {odd}."]}), title=f"Craft {i} {odd}",
+                                 slug=f"c{i}") for i in range(crafts)]
+    fw_dir = write_framework(tmp_path / "fw", specs, title=f"Framework {odd}")
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(fw_dir), "--out", str(out), "--format", "json", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    data = (out / "framework.json").read_text("utf-8")
+    model = json.loads(data)
+    assert data == json.dumps(model, indent=2, ensure_ascii=False) + "\n"
+    assert model["title"] == f"Framework {odd}"
+    assert [c["title"] for c in model["crafts"]] == [f"Craft {i} {odd}" for i in range(crafts)]
+    assert list(model["sources"]) == ["framework", "crafts", "areas", "levels", "expectations", "statements"]
+    statements = [s["id"] for c in model["crafts"] for lv in c["levels"] for e in lv["expectations"]
+                  for s in e["statements"]]
+    assert list(model["sources"]["statements"]) == statements
+    texts = {s["text"] for c in model["crafts"] for lv in c["levels"] for e in lv["expectations"]
+             for s in e["statements"]}
+    assert (f"I deliver {odd}." in texts) == (crafts > 0)
 
 
 def test_validation_errors_stop_the_build_before_anything_is_written(tmp_path):

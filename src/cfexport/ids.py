@@ -80,18 +80,37 @@ def walk_statements(framework: Framework) -> Iterator[tuple[Craft, Level, Expect
                     yield craft, level, exp, st, sid
 
 
-def sources(framework: Framework) -> dict[str, dict[str, Source]]:
-    """Where every node was written, by kind and key, in page order."""
-    out: dict[str, dict[str, Source]] = {"framework": {"framework": framework.source}, "crafts": {},
-                                         "areas": {}, "levels": {}, "expectations": {}, "statements": {}}
+SOURCE_KINDS = ("framework", "crafts", "areas", "levels", "expectations", "statements")
+
+
+def sources(framework: Framework, kind: str) -> Iterator[tuple[str, Source]]:
+    """Where every node of one kind (`SOURCE_KINDS`) was written, by key, in page order; a
+    key met twice keeps its first place."""
+    seen: set[str] = set()
+    for key, source in _sources(framework, kind):
+        if key not in seen:
+            seen.add(key)
+            yield key, source
+
+
+def _sources(framework: Framework, kind: str) -> Iterator[tuple[str, Source]]:
+    if kind == "framework":
+        yield "framework", framework.source
+        return
     for craft in framework.crafts:
-        out["crafts"][craft.id] = craft.source
-        for area in craft.areas:
-            out["areas"][area_key(craft, area.id)] = area.source
-        for level in craft.levels:
-            out["levels"][level_key(craft, level)] = level.source
-            for exp in level.expectations:
-                out["expectations"][expectation_key(craft, level, exp)] = exp.source
-                for st, sid in zip(exp.statements, statement_ids(craft, level, exp)):
-                    out["statements"][sid] = st.source
-    return out
+        if kind == "crafts":
+            yield craft.id, craft.source
+        elif kind == "areas":
+            for area in craft.areas:
+                yield area_key(craft, area.id), area.source
+        elif kind in ("levels", "expectations", "statements"):
+            for level in craft.levels:
+                if kind == "levels":
+                    yield level_key(craft, level), level.source
+                    continue
+                for exp in level.expectations:
+                    if kind == "expectations":
+                        yield expectation_key(craft, level, exp), exp.source
+                        continue
+                    for st, sid in zip(exp.statements, statement_ids(craft, level, exp)):
+                        yield sid, st.source
