@@ -16,8 +16,8 @@ size of its file).
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
+from dataclasses import fields
+from json.encoder import encode_basestring
 from typing import ClassVar, Iterable
 
 from cfexport import ids
@@ -27,8 +27,15 @@ from cfexport.model import Craft, Framework, Source
 SCHEMA_ID = "https://cfexport.invalid/schema/framework.schema.json"
 
 
-def _without_source(node) -> dict:
-    return {k: v for k, v in asdict(node).items() if k != "source"}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _own(node, *skip: str) -> dict:
+    """A node's own fields but its source and `skip`, as they are (tuples write as JSON lists)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in fields(node) if f.name != "source")
+    return {name: getattr(node, name) for name in names if name not in skip}
 
 
 def _craft_dict(craft: Craft) -> dict:
@@ -40,10 +47,8 @@ def _craft_dict(craft: Craft) -> dict:
                           for st, sid in zip(exp.statements, ids.statement_ids(craft, level, exp))]
             expectations.append({"area_id": exp.area_id, "area_title": exp.area_title,
                                  "specialism": exp.specialism, "statements": statements, "todo": exp.todo})
-        levels.append({**{k: v for k, v in _without_source(level).items() if k != "expectations"},
-                       "expectations": expectations})
-    return {**{k: v for k, v in _without_source(craft).items() if k not in ("areas", "levels")},
-            "areas": [_without_source(a) for a in craft.areas], "levels": levels}
+        levels.append({**_own(level, "expectations"), "expectations": expectations})
+    return {**_own(craft, "areas", "levels"), "areas": [_own(a) for a in craft.areas], "levels": levels}
 
 
 def _where(source: Source) -> dict:
@@ -64,43 +69,70 @@ class _Array:
         self.values = values
 
 
-def _write(value, depth: int, out: bytearray) -> None:
-    """`value` as `json.dumps(value, indent=2, ensure_ascii=False)` writes it `depth` levels deep."""
-    if isinstance(value, (_Object, _Array)):
-        is_object = isinstance(value, _Object)
-        items = iter(value.pairs if is_object else value.values)
+class _Sink:
+    """Text pieces, turned into UTF-8 bytes a value of a streamed array or object at a time."""
+
+    def __init__(self):
+        self.pieces: list[str] = []
+        self.data = bytearray()
+
+    def flush(self) -> None:
+        self.data += "".join(self.pieces).encode("utf-8")
+        self.pieces.clear()
+
+
+def _write(value, depth: int, sink: _Sink) -> None:
+    """`value` as `json.dumps(value, indent=2, ensure_ascii=False)` writes it `depth` levels deep
+    (strings by the same C encoder json.dumps uses; the model holds only str, int, bool, None,
+    lists, tuples and dicts)."""
+    out = sink.pieces
+    if isinstance(value, str):
+        out.append(encode_basestring(value))
+    elif value is None:
+        out.append("null")
+    elif value is True or value is False:
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, (dict, list, tuple, _Object, _Array)):
+        is_object = isinstance(value, (dict, _Object))
+        streamed = isinstance(value, (_Object, _Array))
+        items = value.items() if isinstance(value, dict) else value.pairs if is_object and streamed else \
+            value.values if streamed else value
+        inner = "\n" + "  " * (depth + 1)
         first = True
-        inner = b"\n" + b"  " * (depth + 1)
         for item in items:
-            out += (b"{" if is_object else b"[") + inner if first else b"," + inner
+            out.append(("{" if is_object else "[") + inner if first else "," + inner)
             first = False
             if is_object:
                 key, item = item
-                out += json.dumps(key, ensure_ascii=False).encode("utf-8") + b": "
-            _write(item, depth + 1, out)
+                out.append(encode_basestring(key))
+                out.append(": ")
+            _write(item, depth + 1, sink)
+            if streamed:
+                sink.flush()
+                out = sink.pieces
         if first:
-            out += b"{}" if is_object else b"[]"
+            out.append("{}" if is_object else "[]")
         else:
-            out += b"\n" + b"  " * depth + (b"}" if is_object else b"]")
-        return
-    text = json.dumps(value, indent=2, ensure_ascii=False)
-    if depth and "\n" in text:  # (JSON strings hold no raw newline: every one is indentation)
-        text = text.replace("\n", "\n" + "  " * depth)
-    out += text.encode("utf-8")
+            out.append("\n" + "  " * depth + ("}" if is_object else "]"))
+    else:
+        raise TypeError(f"framework.json holds no {type(value).__name__}")
 
 
 def framework_json(framework: Framework) -> bytes:
     """framework.json's bytes, as `json.dumps(..., indent=2, ensure_ascii=False)` and a newline
     would write them, written a craft at a time."""
-    head = {k: v for k, v in _without_source(framework).items() if k != "crafts"}
+    head = _own(framework, "crafts")
     body = _Object([("$schema", SCHEMA_ID), *head.items(),
                     ("crafts", _Array(_craft_dict(c) for c in framework.crafts)),
                     ("sources", _Object((kind, _Object((key, _where(s)) for key, s in ids.sources(framework, kind)))
                                         for kind in ids.SOURCE_KINDS))])
-    out = bytearray()
-    _write(body, 0, out)
-    out += b"\n"
-    return bytes(out)
+    sink = _Sink()
+    _write(body, 0, sink)
+    sink.pieces.append("\n")
+    sink.flush()
+    return bytes(sink.data)
 
 
 class JsonExporter:
