@@ -188,6 +188,122 @@ def test_an_error_in_a_worker_reaches_the_caller_and_the_workers_stop():
     assert not [c for c in __import__("multiprocessing").active_children()]
 
 
+def _note_warm(path: str) -> None:
+    with open(path, "a") as f:
+        f.write(f"{os.getpid()}\n")
+
+
+def _pid(state, item: int) -> tuple[int, int]:
+    return item * 2, os.getpid()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork")
+def test_a_pool_started_ahead_warms_once_and_its_workers_share_it(tmp_path):
+    """Started before the work (build: while the pages are read), the first worker warms up and
+    forks the others from itself: one warm-up, two workers, the same results, nothing left running."""
+    import multiprocessing
+
+    note = tmp_path / "warmed"
+    with workers.Pool(2, warm=_note_warm, warm_args=(str(note),)) as pool:
+        got = dict(pool.results(_setup, (0,), _pid, list(range(40)), chunk=1))
+        again = dict(pool.results(_setup, (0,), _pid, list(range(10))))  # a pool serves rebuilds (watch)
+    assert {i: r for i, (r, _) in got.items()} == {i: 2 * i for i in range(40)}
+    assert {i: r for i, (r, _) in again.items()} == {i: 2 * i for i in range(10)}
+    pids = {pid for _, pid in got.values()}
+    assert len(note.read_text().split()) == 1 and len(pids) == 2 and os.getpid() not in pids
+    assert not multiprocessing.active_children()
+    deadline = time.monotonic() + 5
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(pid) for pid in pids)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _die(state, item: int) -> int:
+    if item == 5:
+        os._exit(3)  # a worker killed (out of memory) mid-work
+    time.sleep(0.01)
+    return item
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="/proc")
+def test_a_worker_forked_by_the_first_that_dies_is_reported_not_waited_for(tmp_path):
+    with workers.Pool(2, warm=_note_warm, warm_args=(str(tmp_path / "w"),)) as pool:
+        with pytest.raises(workers.WorkerDied, match="stopped unexpectedly"):
+            list(pool.results(_setup, (0,), _die, list(range(20))))
+        assert not pool.alive
+
+
+def test_a_second_read_in_a_session_reuses_unchanged_pages_and_equals_a_fresh_read(tmp_path):
+    """build --watch reads again after every save; pages whose inputs did not change are not parsed
+    again. Whatever was edited (a statement, a new problem, the craft page's areas), the result and
+    its problems are those of a fresh read."""
+    from cfexport.readers import memo
+    from cfexport.readers.jekyll import framework as jekyll
+
+    fw = _framework(tmp_path / "fw")
+    parsed: list[str] = []
+    real = jekyll._Reader.read_level
+
+    def counting(self, page, *args):
+        parsed.append(page.site_page.file)
+        return real(self, page, *args)
+
+    jekyll._Reader.read_level = counting
+    try:
+        with memo.session():
+            first = read_framework(fw)
+            assert len(parsed) == 4
+            edits = [
+                lambda: _edit(fw, 2),  # one statement reworded
+                lambda: _replace(fw / "craft0" / "level3.md", "|:------------------|\n",  # a new problem
+                                 "|:------------------|\n| | a description with no area |\n"),
+                lambda: _replace(fw / "craft0" / "index.md", "### Area 0\\-1", "### Area 0\\-1 renamed"),
+            ]
+            # the renamed area changes what every level page is read against: all of them are read again
+            every = sorted(f"craft0/level{n}.md" for n in range(1, 5))
+            expected_parsed = [["craft0/level2.md"], ["craft0/level3.md"], every]
+            for edit, expected in zip(edits, expected_parsed):
+                parsed.clear()
+                edit()
+                remembered = read_framework(fw)
+                assert sorted(parsed) == expected
+                memo_free = _fresh(fw)
+                assert remembered.framework == memo_free.framework
+                assert remembered.problems == memo_free.problems
+            assert remembered.framework != first.framework
+            assert any("no area" in p.message for p in remembered.problems)
+        parsed.clear()
+        read_framework(fw)
+        assert len(parsed) == 4  # outside a session nothing is remembered
+    finally:
+        jekyll._Reader.read_level = real
+
+
+def _replace(page: Path, old: str, new: str) -> None:
+    text = page.read_text("utf-8")
+    assert old in text
+    page.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def _fresh(fw: Path):
+    from cfexport.readers import memo
+
+    saved = list(memo._sessions)
+    memo._sessions.clear()
+    try:
+        return read_framework(fw)
+    finally:
+        memo._sessions.extend(saved)
+
+
 # -- build --watch ------------------------------------------------------------------------------------------------
 
 def _lines(proc) -> queue.Queue:

@@ -51,31 +51,34 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, interrupt)  # `kill` stops it as cleanly as Ctrl+C
-    try:
-        seen = _snapshot(watched, out)
-        once("build")
-        _warm_parent(exporters, templates)  # later rebuilds fork workers that have it all loaded
-        ready = False
-        # yield_on_timeout: the first (empty) answer says the watcher is in place
-        for changes in watch(*watched, debounce=DEBOUNCE_MS, step=50, stop_event=stop, raise_interrupt=False,
-                             rust_timeout=200, yield_on_timeout=True,
-                             watch_filter=lambda _change, path: _relevant(Path(path), out)):
-            if not ready:
-                ready = True
-                click.echo(f"watching {', '.join(str(p) for p in watched)} for changes (Ctrl+C to stop)")
-                sys_flush()
-                now = _snapshot(watched, out)
-                if now != seen:  # saved while the first build ran, before the watcher was in place
-                    once("changed while building")
-            if not changes:
-                continue
-            names = sorted({_short(Path(p), framework_dir, templates) for _, p in changes})
-            once("changed " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if state["pool"] is not None:
-            state["pool"].close()
+    from cfexport.readers import memo
+
+    with memo.session():  # pages a save did not touch are not parsed again
+        try:
+            seen = _snapshot(watched, out)
+            once("build")
+            _warm_parent(exporters, templates)  # later rebuilds fork workers that have it all loaded
+            ready = False
+            # yield_on_timeout: the first (empty) answer says the watcher is in place
+            for changes in watch(*watched, debounce=DEBOUNCE_MS, step=50, stop_event=stop, raise_interrupt=False,
+                                 rust_timeout=200, yield_on_timeout=True,
+                                 watch_filter=lambda _change, path: _relevant(Path(path), out)):
+                if not ready:
+                    ready = True
+                    click.echo(f"watching {', '.join(str(p) for p in watched)} for changes (Ctrl+C to stop)")
+                    sys_flush()
+                    now = _snapshot(watched, out)
+                    if now != seen:  # saved while the first build ran, before the watcher was in place
+                        once("changed while building")
+                if not changes:
+                    continue
+                names = sorted({_short(Path(p), framework_dir, templates) for _, p in changes})
+                once("changed " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if state["pool"] is not None:
+                state["pool"].close()
     click.echo("stopped watching")
 
 

@@ -8,7 +8,11 @@ handed out in the order of their `cost`, largest first (longest processing time 
 so the long single documents start at once instead of running alone at the end.
 
 On Linux the workers are forked once the state exists, so the model is inherited, never
-pickled; elsewhere it is sent to each worker once. At most two chunks per worker are in
+pickled; elsewhere it is sent to each worker once. A pool started ahead of the work
+(`warm`: import the exporters, load templates and fonts while the main process reads the
+pages) warms up once, in one process, which then forks the other workers from itself: on
+two cores the main process reads while one process warms, instead of three processes
+sharing two cores and every worker importing the same libraries. At most two chunks per worker are in
 flight at any time: memory stays flat however many items there are. `results` yields
 (index, result) as chunks complete; `imap` gives them back in the order of the items.
 Either way the output does not depend on the number of processes.
@@ -41,16 +45,54 @@ def _start(setup: Callable, args: tuple) -> object:
     return _state["value"]
 
 
-def _main(conn, setup: Callable | None, args: tuple, work: Callable | None, warm: Callable | None = None,
-          warm_args: tuple = ()) -> None:
-    """A worker: warm up, set up (now, or when a ("setup", ...) message brings the state), then
-    answer each chunk with its results (or the exception)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+def _warm(warm: Callable | None, warm_args: tuple) -> None:
     if warm is not None:
         try:
             warm(*warm_args)
         except Exception:  # noqa: BLE001 - a broken theme or template: the render that needs it says so
             pass
+
+
+def _zygote(conns: list, warm: Callable, warm_args: tuple) -> None:
+    """The first worker of a pool started ahead of the work: warm up, then fork the other
+    workers from this process (they start warm, sharing its memory), then work as worker 0.
+    Each worker serves its own connection; the ones forked here are reaped here."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+    _warm(warm, warm_args)
+    gc.collect()
+    gc.freeze()  # what warming loaded is shared with the forked workers: keep collections off its pages
+    children = []
+    for i, conn in enumerate(conns[1:], 1):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own connection only, and out with os._exit (no parent's clean-up)
+            code = 0
+            try:
+                for j, other in enumerate(conns):
+                    if j != i:
+                        other.close()
+                _main(conn, None, (), None)
+            except BaseException:  # noqa: BLE001
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+        conn.close()
+    try:
+        _main(conns[0], None, (), None)
+    finally:
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _main(conn, setup: Callable | None, args: tuple, work: Callable | None, warm: Callable | None = None,
+          warm_args: tuple = ()) -> None:
+    """A worker: warm up, set up (now, or when a ("setup", ...) message brings the state), then
+    answer each chunk with its results (or the exception)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+    _warm(warm, warm_args)
     state = None
     if setup is not None:
         try:
@@ -137,6 +179,17 @@ class Pool:
         self._used = False
         ctx = _context()
         try:
+            if setup is None and warm is not None and self.jobs > 1 and ctx.get_start_method() == "fork":
+                pipes = [ctx.Pipe() for _ in range(self.jobs)]
+                proc = ctx.Process(target=_zygote, args=([child for _, child in pipes], warm, warm_args),
+                                   daemon=True)
+                proc.start()
+                for parent, child in pipes:
+                    child.close()
+                    # the workers the first one forks are its children: they answer on their pipe, and
+                    # end when it closes
+                    self._workers.append((proc if not self._workers else None, parent))
+                return
             for _ in range(self.jobs):
                 parent, child = ctx.Pipe()
                 proc = ctx.Process(target=_main, args=(child, setup, args, work, warm, warm_args), daemon=True)
@@ -180,8 +233,11 @@ class Pool:
             status, number, payload = conn.recv()
         except (EOFError, OSError):
             proc = next(p for p, c in self._workers if c is conn)
-            proc.join(1)
-            raise WorkerDied(f"a worker process stopped unexpectedly (exit code {proc.exitcode}); "
+            code = ""
+            if proc is not None:
+                proc.join(1)
+                code = f" (exit code {proc.exitcode})"
+            raise WorkerDied(f"a worker process stopped unexpectedly{code}; "
                              "if the machine is short of memory, try fewer --jobs") from None
         if status == "error":
             raise payload
@@ -222,12 +278,16 @@ class Pool:
             except (OSError, ValueError):
                 pass
         for proc, conn in self._workers:
-            if self._used:
-                proc.join(2)
+            conn.close()  # a worker forked by the first one sees its pipe close, and ends
+        for proc, conn in self._workers:
+            if proc is None:
+                continue
+            # a worker that never got work may still be warming up: it is stopped; the others finish
+            # what they are doing (and the first one waits for those it forked)
+            proc.join(2 if self._used else 0.1)
             if proc.is_alive():
                 proc.terminate()
                 proc.join(2)
-            conn.close()
         self._workers = []
 
 

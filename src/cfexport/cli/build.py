@@ -40,8 +40,9 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
     from cfexport import registry
     from cfexport.output import check_out_folder
 
-    exporters = registry.load(list(formats_))  # an unknown --format is a usage error before anything is read
+    registry.check(list(formats_))  # an unknown --format is a usage error before anything is read
     if watch:
+        exporters = registry.load(list(formats_))
         templates = _templates_folder(templates_dir)
         check_out_folder(out_dir, framework_dir, templates)
         from cfexport.watch import watch_build
@@ -51,7 +52,8 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
         return
     from cfexport import build as builder
 
-    # the workers start first: they import the exporters and load templates and fonts while the pages are read
+    # the workers start first: one imports the exporters and loads templates and fonts while the pages are
+    # read, then forks the others from itself
     with _workers(builder, jobs, formats_, templates_dir) as pool:
         fw = read_or_fail(framework_dir, strict, root=root).framework
         exporters = registry.load(list(formats_))
@@ -74,14 +76,9 @@ def _workers(builder, jobs: int | None, formats_: tuple[str, ...], templates_dir
     folder is missing: the command reports that itself)."""
     import contextlib
 
-    from cfexport import registry
     from cfexport.theme import default_templates
 
     templates = templates_dir or default_templates()
-    try:  # imported here, before the fork, the exporters' modules are the workers' too (imported once)
-        registry.load(list(formats_))
-    except registry.UnknownFormat:
-        return contextlib.nullcontext()  # reported after the framework's own problems, as always
     pool = builder.start_workers(jobs, list(formats_) or None, templates) if templates.is_dir() else None
     return pool if pool is not None else contextlib.nullcontext()
 

@@ -23,10 +23,12 @@ from cfexport.model import (
     Expectation,
     Framework,
     Level,
+    Problem,
     ReadResult,
     Source,
     Statement,
 )
+from cfexport.readers import memo
 from cfexport.readers.assemble import Findings, check_coverage, unique_ids
 from cfexport.readers.jekyll import inline, kramdown
 from cfexport.readers.jekyll.site import Site, SitePage, comparable_url, load_site
@@ -87,6 +89,7 @@ class _Reader(Findings):
 
     # -- the site and its frameworks --------------------------------------------------
     def read(self) -> ReadResult:
+        memo.next_read()
         if not self.folder.is_dir():
             self.error(Source(str(self.folder), 0), "framework folder not found; pass --framework DIR")
             return ReadResult(None, tuple(self.problems))
@@ -213,7 +216,7 @@ class _Reader(Findings):
         by_number: dict[int, Level] = {}
         page_specialisms = tuple(specialisms)
         for lp in level_pages:
-            level = self.read_level(self.page(lp), page, areas, page_specialisms)
+            level = self.level_page(lp, page, areas, page_specialisms)
             if level is None:
                 continue
             if level.number in by_number:
@@ -244,6 +247,30 @@ class _Reader(Findings):
             levels=tuple(levels),
             source=page.source(),
         )
+
+    def level_page(self, lp: SitePage, craft: _Page, areas: list[Area], specialisms: tuple[str, ...]
+                   ) -> Level | None:
+        """A level page read (`read_level`), or, in a `memo.session` (build --watch), what the previous
+        read made of it when nothing it is read from changed: the page's file, text and front matter,
+        the craft page's URL and title, its areas and specialisms, and the site's URL settings. A page
+        with Liquid is always read again (it may include other files)."""
+        assert self.site is not None
+        if "{{" in lp.body or "{%" in lp.body:
+            return self.read_level(self.page(lp), craft, areas, specialisms)
+
+        def read() -> tuple[Level | None, tuple[Problem, ...]]:
+            before = len(self.problems)
+            level = self.read_level(self.page(lp), craft, areas, specialisms)
+            found = tuple(self.problems[before:])
+            del self.problems[before:]
+            return level, found
+
+        config = self.site.config
+        level, problems = memo.remember(memo.key(
+            "jekyll-level-page", lp.file, lp.body, lp.body_line, lp.meta, lp.front_matter, lp.url,
+            craft.site_page.url, craft.title, areas, specialisms, config.baseurl, config.url), read)
+        self.problems.extend(problems)
+        return level
 
     def level_title(self, page: _Page) -> tuple[int, str] | None:
         """`Level 5 (Junior)` -> (5, "Junior"); anything else is an error naming the line."""
