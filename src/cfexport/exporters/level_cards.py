@@ -84,6 +84,7 @@ class _Doc:
     checker: _Checker
     forms: dict = field(default_factory=dict)
     marks: dict = field(default_factory=dict)  # role id -> {(area id, statement text): label}
+    laid_out: dict = field(default_factory=dict)  # (role, width, height, scale) -> its cards' bodies
 
 
 def _fit(make: Callable[[float], list], width: float, max_height: float) -> tuple[list, float]:
@@ -341,7 +342,15 @@ def _fitting_scale(doc: _Doc, role: Role, width: float, height: float) -> float:
 
 
 def _frames(doc: _Doc, role: Role, width: float, height: float, scale: float) -> list[list[Placed]]:
-    """The body of a role's cards with the body text at `scale` of the theme's size."""
+    """The body of a role's cards with the body text at `scale` of the theme's size (laid out
+    once: finding the scale that fits and drawing the cards ask for the same layout)."""
+    key = (role.craft.id, role.specialism, role.level.number, width, height, round(scale, 3))
+    if key not in doc.laid_out:
+        doc.laid_out[key] = _lay_out(doc, role, width, height, scale)
+    return doc.laid_out[key]
+
+
+def _lay_out(doc: _Doc, role: Role, width: float, height: float, scale: float) -> list[list[Placed]]:
     setup, context = doc.setup, doc.context
     styles = setup.scaled(round(scale, 3))
     titles = {a.area_id: a.area_title for a in role.areas()}
