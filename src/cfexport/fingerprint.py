@@ -45,7 +45,11 @@ def whole(framework: Framework) -> bytes:
     """The whole model (computed once per framework object)."""
     if _whole and _whole[0][0] is framework:
         return _whole[0][1]
-    digest = hashlib.sha256(repr(framework).encode("utf-8")).digest()
+    h = hashlib.sha256(framework_header(framework))
+    for c in framework.crafts:  # a craft at a time: the repr of an extra-large framework is ~100 MB of text
+        text = repr(c).encode("utf-8")
+        h.update(len(text).to_bytes(8, "big") + text)
+    digest = h.digest()
     _whole[:] = [(framework, digest)]
     return digest
 
