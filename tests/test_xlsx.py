@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import subprocess
+import tempfile
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -201,6 +202,42 @@ def test_matrix_is_made_for_people_and_printers(shipped_matrix):
     assert wb.properties.created == WHEN.replace(tzinfo=None)
 
 
+def test_layout_set_before_the_rows_survives_writing_row_by_row(shipped_matrix, hostile_matrix):
+    # The workbook is written a row at a time, where widths, heights, freeze panes, grid lines
+    # and the sheet's size only count when given before the rows they belong to.
+    data, wb, _ = shipped_matrix
+    # About: the description of the framework's index page, merged across both columns, in a
+    # row taller than a one-line one; no grid lines
+    body = (FRAMEWORK / "index.md").read_text("utf-8").split("---", 2)[2]
+    paragraphs = [" ".join(p.split()) for p in body.strip().split("\n\n") if not p.startswith("#")]
+    about = wb["About"]
+    assert about["A2"].value.split("\n\n") == paragraphs
+    assert [str(r) for r in about.merged_cells.ranges] == ["A2:B2"]
+    built = next(row[0].row for row in about.iter_rows() if row[0].value == "Built")
+    assert about.row_dimensions[2].height > about.row_dimensions[built].height >= 15
+    assert about["A1"].value == "Vaarst Career Framework" and about.row_dimensions[1].height > 15
+    assert about.sheet_view.showGridLines is False
+    assert about.column_dimensions["B"].width > about.column_dimensions["A"].width > 13
+    # a matrix sheet: the header row and the title row keep their heights, the columns their widths
+    ws = wb["ML Engineer"]
+    assert ws.row_dimensions[1].height > 15 and ws.row_dimensions[2].height >= 15
+    assert ws.column_dimensions["C"].width > ws.column_dimensions["A"].width > 13
+    # Statements: headers frozen, the table's columns named as its header row
+    long = wb["Statements"]
+    assert long.freeze_panes == "A2"
+    table = long.tables["FrameworkStatements"]
+    assert [c.name for c in table.tableColumns] == [c.value for c in long[1]] == LONG_HEADER
+    # each sheet states its size at its top, as a reader that streams the sheet needs it
+    streamed = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    assert [streamed[n].calculate_dimension() for n in wb.sheetnames] == [wb[n].dimensions for n in wb.sheetnames]
+    # a long statement's row is as tall as its wrapped text; a one-line row keeps the default
+    _, _, hostile_wb, _ = hostile_matrix
+    rows = {r[7].value: r[0].row for r in _long_rows(hostile_wb)}
+    heights = hostile_wb["Statements"].row_dimensions
+    assert heights[rows["long " * 299 + "end"]].height > 10 * 12.5
+    assert heights[rows["=1+1"]].height is None
+
+
 def test_two_builds_with_source_date_epoch_are_byte_identical(tmp_path):
     runner = CliRunner()
     outs = []
@@ -262,6 +299,19 @@ def test_a_statement_too_long_for_a_cell_is_an_error_naming_file_and_line(tmp_pa
         line = next(n for n, ln in enumerate(page.read_text("utf-8").split("\n"), 1) if "short" in ln)
         assert str(err.value.source) == f"test/level2.md:{line}"
         assert "32,767" in str(err.value)
+
+
+def test_a_workbook_stopped_by_an_error_leaves_no_files_behind(tmp_path, monkeypatch):
+    # sheets already written wait on disk for the save; a server renders many workbooks in one process
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    fine, too_long = small_craft(), small_craft({"Analysis2": ["short", "word " * 7000]})
+    too_long.title, too_long.slug = "Other Craft", "other"
+    fw = _read(write_framework(tmp_path / "fw", [fine, too_long]))
+    with pytest.raises(ExportError):
+        _render(fw)
+    assert list(scratch.iterdir()) == []
 
 
 def test_long_text_below_the_limit_is_kept_whole(tmp_path):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import zipfile
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import BinaryIO, Iterable
 
 _ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
 _CORE_DATE = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
@@ -33,9 +34,11 @@ def reproducible() -> bool:
     return bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
 
 
-def zip_bytes(entries: Iterable[tuple[str, bytes]], when: datetime) -> bytes:
-    """A zip of `entries` (name, bytes) whose bytes depend only on them and `when`: fixed
-    entry dates (`when`, or 1980 for an earlier date) and permissions, deflated."""
+def zip_bytes(entries: Iterable[tuple[str, bytes | BinaryIO]], when: datetime) -> bytes:
+    """A zip of `entries` (name, body) whose bytes depend only on them and `when`: fixed
+    entry dates (`when`, or 1980 for an earlier date) and permissions, deflated. A body is
+    bytes, or a file to copy from a chunk at a time (a large part never whole in memory;
+    the same bytes as the whole body would give)."""
     stamp = max(when, _ZIP_EPOCH).timetuple()[:6]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -43,7 +46,11 @@ def zip_bytes(entries: Iterable[tuple[str, bytes]], when: datetime) -> bytes:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, body)
+            if hasattr(body, "read"):
+                with dst.open(info, "w") as part:
+                    shutil.copyfileobj(body, part, 1 << 20)
+            else:
+                dst.writestr(info, body)
     return out.getvalue()
 
 
@@ -54,9 +61,11 @@ def normalise_zip(data: bytes, when: datetime) -> bytes:
     def entries():
         with zipfile.ZipFile(io.BytesIO(data)) as src:
             for item in src.infolist():
-                body = src.read(item.filename)
                 if item.filename == "docProps/core.xml":
-                    body = _CORE_DATE.sub(lambda m: m.group(1) + iso + m.group(3), body)
-                yield item.filename, body
+                    body = src.read(item.filename)
+                    yield item.filename, _CORE_DATE.sub(lambda m: m.group(1) + iso + m.group(3), body)
+                else:
+                    with src.open(item) as body:
+                        yield item.filename, body
 
     return zip_bytes(entries(), when)

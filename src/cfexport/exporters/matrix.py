@@ -11,11 +11,16 @@ The matrix workbook holds
   ready for pivots and for diffing two versions;
 - "About": the framework, its version and build date, how the workbook is laid out, the legend.
 
-All framework text goes through `spreadsheet.put_text` (string cells only, never formulas).
+All framework text goes through `spreadsheet.text_cell` (string cells only, never formulas).
+
+The workbook is written with openpyxl's write-only sheets, a row at a time, and each sheet is
+closed when it is written: a large framework's workbook never sits in memory whole. So each
+sheet works out its column widths and row heights first, then writes its rows in order.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -31,21 +36,23 @@ from cfexport.exporters.spreadsheet import (
     usable_chars,
     SheetNames,
     Styles,
+    append_row,
     check_length,
+    declare_size,
+    discard,
     hf_escape,
     new_workbook,
     print_setup,
-    put_style,
-    put_text,
-    put_value,
     row_height,
     save,
-    set_height,
+    set_widths,
     settings,
+    text_cell,
+    value_cell,
     warn_once,
     wrapped_lines,
 )
-from cfexport.model import AreaExpectations, Craft, Framework, Role, Source
+from cfexport.model import AreaExpectations, Craft, Framework, Role, Source, Statement
 
 TODO_TEXT = "Not yet defined (TODO)"
 PARTLY_TODO_TEXT = "Partly not yet defined (TODO)"
@@ -82,8 +89,15 @@ class XlsxExporter:
 
     def render(self, framework: Framework, document: Document, context: Context) -> bytes:
         s = settings(context.templates)
-        wb = new_workbook()
+        wb = new_workbook(write_only=True)
         styles = Styles(wb, s)
+        try:
+            return self._write(wb, framework, styles, context)
+        except BaseException:
+            discard(wb)  # the sheets written so far, on disk until saved
+            raise
+
+    def _write(self, wb, framework: Framework, styles: Styles, context: Context) -> bytes:
         names = SheetNames(reserved=(STATEMENTS_SHEET, ABOUT_SHEET))
         sheets: list[tuple[str, Craft, str | None]] = []
         spec_counts: dict[str, int] = {}
@@ -100,10 +114,16 @@ class XlsxExporter:
                 else:  # the same specialism name in two crafts: say which
                     wanted = f"{spec} ({craft.people_name})"
                 name = names.take(wanted)
-                _matrix_sheet(wb.create_sheet(name), framework, craft, spec, styles, context)
+                ws = wb.create_sheet(name)
+                _matrix_sheet(ws, framework, craft, spec, styles, context)
+                ws.close()  # to disk now: a thousand sheets open at once would run out of files
                 sheets.append((name, craft, spec))
-        _long_sheet(wb.create_sheet(STATEMENTS_SHEET), framework, styles, context)
-        _about_sheet(wb.create_sheet(ABOUT_SHEET), framework, sheets, styles, context)
+        ws = wb.create_sheet(STATEMENTS_SHEET)
+        _long_sheet(ws, framework, styles, context)
+        ws.close()
+        ws = wb.create_sheet(ABOUT_SHEET)
+        _about_sheet(ws, framework, sheets, styles, context)
+        ws.close()
         wb.active = 0
         return save(wb, context, title=f"{framework.title}: competency matrix", creator=framework.title,
                     subject="Competency matrix", keywords="career framework, competency matrix")
@@ -165,14 +185,14 @@ def _matrix_sheet(ws, framework: Framework, craft: Craft, spec: str | None, styl
     # or an area (rows below the table are areas to anyone reading the sheet back): it is in the
     # printed footer and, with samples of the colours, on the About sheet.
     title = f"{craft.title} · {spec}" if spec else craft.title
-    put_text(ws, 1, 1, title, "cf title", styles, craft.source, context, "the craft title")
-    set_height(ws, 1, row_height(s, 1) + 8)
+    title_cell = text_cell(ws, title, "cf title", styles, craft.source, context, "the craft title")
 
     # header row
     header_texts = [c[0] for c in columns] + [lv.label for lv in craft.levels]
+    header_cells = []
     for col, text in enumerate(header_texts, 1):
         source = craft.levels[col - first_level].source if col >= first_level else None
-        put_text(ws, 2, col, text, "cf header", styles, source, context, "the level title")
+        header_cells.append(text_cell(ws, text, "cf header", styles, source, context, "the level title"))
 
     # the text of every cell first, so that the level columns can be widened if a cell is huge
     grid: list[list[tuple[str, str, Source | None]]] = []
@@ -199,12 +219,17 @@ def _matrix_sheet(ws, framework: Framework, craft: Craft, spec: str | None, styl
         level_width += 10
         widths = fixed_widths + [level_width] * len(craft.levels)
         heights = [_needed(line, widths, s) for line in grid]
+    header_lines = max(wrapped_lines(t, widths[i]) for i, t in enumerate(header_texts))
 
+    # what the file holds above the rows, then the rows in order
+    set_widths(ws, widths)
+    ws.freeze_panes = "B3"
+    declare_size(ws, len(rows) + 2, last_col)
+    append_row(ws, [title_cell], row_height(s, 1) + 8)
+    append_row(ws, header_cells, row_height(s, header_lines) + 4)
     for i, line in enumerate(grid):
-        row = i + 3
-        for col, (text, style, source) in enumerate(line, 1):
-            put_text(ws, row, col, text, style, styles, source, context)
-        set_height(ws, row, heights[i])
+        append_row(ws, [text_cell(ws, text, style, styles, source, context) for text, style, source in line],
+                   heights[i])
         if heights[i] > MAX_ROW_HEIGHT:
             # still too tall: everything is in the cell, but a reader has to open it to see it all
             longest = max(line[first_level - 1:], key=lambda cell: len(cell[0]))
@@ -212,16 +237,10 @@ def _matrix_sheet(ws, framework: Framework, craft: Craft, spec: str | None, styl
                          f"the statements of '{rows[i].title}' are too long to show whole in one Excel row "
                          "(at most 409 points tall); all the text is in the cell. Shorter statements read better.")
 
-    for col, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    header_lines = max(wrapped_lines(t, widths[i]) for i, t in enumerate(header_texts))
-    set_height(ws, 2, row_height(s, header_lines) + 4)
-
     last_row = max(3, len(rows) + 2)
     # printed from the header row down: the title row, cut to the area column on the pages of
     # later levels, would read as nonsense; the page header names the sheet instead
     ws.print_area = f"A2:{get_column_letter(last_col)}{last_row}"
-    ws.freeze_panes = "B3"
     ws.auto_filter.ref = f"A2:{get_column_letter(last_col)}{last_row}"
     scale = _print_levels(ws, s, widths, first_level)
     print_setup(ws, s, "2:2", framework.title, context.stamp, scale=scale)
@@ -270,15 +289,25 @@ def _needed(line, widths, s) -> float:
 
 # --- the long sheet ------------------------------------------------------------------
 
+def _long_items(exp) -> list[tuple[Statement | None, Source]]:
+    """The rows of one expectation on the Statements sheet: (statement, source) per statement,
+    or one (None, source) for an area the level marks TODO."""
+    return [(None, exp.source)] if exp.todo and not exp.statements else [(st, st.source) for st in exp.statements]
+
+
 def _long_sheet(ws, framework: Framework, styles: Styles, context: Context) -> None:
     s = styles.settings
     # narrow columns, wrapped, so that the sheet prints one page wide at a legible size
     others = (16, 12, 18, 6, 10, 8, 5, 20, 6)
     statement = max(30.0, min(s.widths["statement"], usable_chars(s) / 0.92 - sum(others)))
     widths = (*others[:7], statement, *others[7:])
-    for col, name in enumerate(LONG_COLUMNS, 1):
-        put_text(ws, 1, col, name, "cf header", styles)
-    set_height(ws, 1, row_height(s, max(wrapped_lines(n, w) for n, w in zip(LONG_COLUMNS, widths))))
+    count = sum(len(_long_items(exp)) for craft in framework.crafts for level in craft.levels
+                for exp in level.expectations)
+    set_widths(ws, widths)
+    ws.freeze_panes = "A2"
+    declare_size(ws, count + 1, len(LONG_COLUMNS))
+    append_row(ws, [text_cell(ws, name, "cf header", styles) for name in LONG_COLUMNS],
+               row_height(s, max(wrapped_lines(n, w) for n, w in zip(LONG_COLUMNS, widths))))
     row = 1
     for craft in framework.crafts:
         craft_lines = wrapped_lines(craft.title, widths[0])
@@ -290,74 +319,74 @@ def _long_sheet(ws, framework: Framework, styles: Styles, context: Context) -> N
                 spec = exp.specialism or "shared"
                 base_lines = max(level_lines, wrapped_lines(spec, widths[1]), wrapped_lines(area_title, widths[2]),
                                  wrapped_lines(exp.source.file, widths[8]))
-                items = [(None, exp.source)] if exp.todo and not exp.statements else \
-                        [(st, st.source) for st in exp.statements]
-                for number, (st, source) in enumerate(items, 1):
-                    row += 1
-                    put_text(ws, row, 1, craft.title, "cf text", styles, craft.source, context)
-                    put_text(ws, row, 2, spec, "cf text", styles, exp.source, context)
-                    put_text(ws, row, 3, area_title, "cf text", styles, exp.source, context)
-                    put_value(ws, row, 4, level.number, "cf number", styles)
-                    put_text(ws, row, 5, level.name, "cf text", styles, level.source, context)
+                for number, (st, source) in enumerate(_long_items(exp), 1):
+                    cells = [text_cell(ws, craft.title, "cf text", styles, craft.source, context),
+                             text_cell(ws, spec, "cf text", styles, exp.source, context),
+                             text_cell(ws, area_title, "cf text", styles, exp.source, context),
+                             value_cell(ws, level.number, "cf number", styles),
+                             text_cell(ws, level.name, "cf text", styles, level.source, context)]
                     if st is None:
-                        put_text(ws, row, 6, STATUS_TODO, "cf todo", styles)
-                        put_style(ws, row, 7, "cf todo", styles)
-                        put_style(ws, row, 8, "cf todo", styles)
+                        cells += [text_cell(ws, STATUS_TODO, "cf todo", styles),
+                                  value_cell(ws, None, "cf todo", styles),
+                                  value_cell(ws, None, "cf todo", styles)]
                         lines = base_lines
                     else:
-                        put_text(ws, row, 6, STATUS_DEFINED, "cf text", styles)
-                        put_value(ws, row, 7, number, "cf number", styles)
-                        put_text(ws, row, 8, st.text, "cf text", styles, source, context, "this statement")
+                        cells += [text_cell(ws, STATUS_DEFINED, "cf text", styles),
+                                  value_cell(ws, number, "cf number", styles),
+                                  text_cell(ws, st.text, "cf text", styles, source, context, "this statement")]
                         lines = max(base_lines, wrapped_lines(st.text, widths[7]))
-                    put_text(ws, row, 9, source.file, "cf text", styles, source, context)
-                    put_value(ws, row, 10, source.line, "cf number", styles)
-                    if lines > 1:  # one line fits the default row height
-                        set_height(ws, row, row_height(s, lines))
-    for col, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(col)].width = width
+                    cells += [text_cell(ws, source.file, "cf text", styles, source, context),
+                              value_cell(ws, source.line, "cf number", styles)]
+                    # one line fits the default row height
+                    row = append_row(ws, cells, row_height(s, lines) if lines > 1 else None)
     last = get_column_letter(len(LONG_COLUMNS))
     if row > 1:
         table = Table(displayName="FrameworkStatements", ref=f"A1:{last}{row}")
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True,
                                               showColumnStripes=False, showFirstColumn=False,
                                               showLastColumn=False)
-        ws.add_table(table)
-    ws.freeze_panes = "A2"
-    print_setup(ws, s, "1:1", framework.title, context.stamp)
+        # a write-only sheet cannot be read back for the column names: they are the header row
+        table._initialise_columns()
+        for column, name in zip(table.tableColumns, LONG_COLUMNS):
+            column.name = name
+        with warnings.catch_warnings():  # openpyxl's reminder to do just that
+            warnings.filterwarnings("ignore", "In write-only mode you must add table columns manually")
+            ws.add_table(table)
+    print_setup(ws, s, "1:1", framework.title, context.stamp, last_col=len(LONG_COLUMNS))
 
 
 # --- about -----------------------------------------------------------------------------
 
 def _about_sheet(ws, framework: Framework, sheets, styles: Styles, context: Context) -> None:
     s = styles.settings
-    ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 100
-    put_text(ws, 1, 1, framework.title, "cf title", styles, framework.source, context, "the framework title")
-    set_height(ws, 1, row_height(s, 1) + 8)
-    row = 2
+    rows: list[tuple[list, float | None]] = []  # the sheet's rows in order: cells and height
+
+    def line(cells: list, height: float | None = None) -> None:
+        rows.append((cells, height))
+
+    line([text_cell(ws, framework.title, "cf title", styles, framework.source, context, "the framework title")],
+         row_height(s, 1) + 8)
     if framework.description:
-        put_text(ws, row, 1, framework.description, "cf plain", styles, framework.source, context)
-        merge(ws, row, 1, row, 2)
-        set_height(ws, row, row_height(s, wrapped_lines(framework.description, 125)))
-        row += 1
-    row += 1
+        line([text_cell(ws, framework.description, "cf plain", styles, framework.source, context)],
+             row_height(s, wrapped_lines(framework.description, 125)))
+        merge(ws, len(rows), 1, len(rows), 2)
+    line([])
 
     def pair(label: str, value: str, value_style: str = "cf plain", source: Source | None = None,
              label_style: str = "cf label") -> None:
-        nonlocal row
-        put_text(ws, row, 1, label, label_style, styles, source, context)
-        put_text(ws, row, 2, value, value_style, styles, source, context)
-        set_height(ws, row, row_height(s, max(wrapped_lines(label, 27), wrapped_lines(value, 98))))
-        row += 1
+        line([text_cell(ws, label, label_style, styles, source, context),
+              text_cell(ws, value, value_style, styles, source, context)],
+             row_height(s, max(wrapped_lines(label, 27), wrapped_lines(value, 98))))
+
+    def heading(text: str) -> None:
+        line([text_cell(ws, text, "cf title", styles)], row_height(s, 1) + 8)
 
     pair("Version", context.version if context.stamp.startswith("Version") else
          "not given (add `version:` to the front matter of the framework's index page)")
     pair("Built", context.build_time.strftime("%Y-%m-%d %H:%M UTC"))
     pair("Made with", f"cfexport {__version__}, from the framework's pages")
-    row += 1
-    put_text(ws, row, 1, "How this workbook is laid out", "cf title", styles)
-    set_height(ws, row, row_height(s, 1) + 8)
-    row += 1
+    line([])
+    heading("How this workbook is laid out")
     for name, craft, spec in sheets:
         what = f"{craft.title} · {spec}" if spec else craft.title
         order = "shared areas first, then the specialism's" if spec else "in the craft page's order"
@@ -371,10 +400,8 @@ def _about_sheet(ws, framework: Framework, sheets, styles: Styles, context: Cont
                            "status \"todo\" are areas a level marks as not yet defined: they hold no "
                            "statement.")
     pair(ABOUT_SHEET, "This sheet.")
-    row += 1
-    put_text(ws, row, 1, "Legend", "cf title", styles)
-    set_height(ws, row, row_height(s, 1) + 8)
-    row += 1
+    line([])
+    heading("Legend")
     pair(TODO_TEXT, "The level page marks this area TODO: the company has not written it yet. "
                     "It is not an empty expectation.", label_style="cf todo")
     pair(ABSENT_TEXT, "The level page does not mention this area at all.", label_style="cf absent")
@@ -382,9 +409,14 @@ def _about_sheet(ws, framework: Framework, sheets, styles: Styles, context: Cont
                         "(cfexport validate reports it).", label_style="cf absent")
     illustrative = [(c, lv) for c in framework.crafts for lv in c.levels if lv.illustrative]
     if illustrative:
-        row += 1
+        line([])
         text = "; ".join(f"{c.title}: {lv.label}" for c, lv in illustrative)
         pair("Illustrative text", "These levels hold example text that the company replaces: " + text + ".",
              source=illustrative[0][1].source)
+
+    set_widths(ws, (30, 100))
     ws.sheet_view.showGridLines = False
-    print_setup(ws, s, "1:1", framework.title, context.stamp)
+    declare_size(ws, len(rows), 2)
+    for cells, height in rows:
+        append_row(ws, cells, height)
+    print_setup(ws, s, "1:1", framework.title, context.stamp, last_col=2)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 from copy import copy
 from dataclasses import dataclass
@@ -28,9 +29,11 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
 
 from cfexport.exporters.base import Context, ExportError
 from cfexport.model import Source
@@ -343,10 +346,12 @@ class Styles:
 
 # --- cells ------------------------------------------------------------------------
 
-def put_text(ws, row: int, column: int, text: str, style: str, styles: Styles,
-             source: Source | None = None, context: Context | None = None, what: str = "this text"):
-    """Write `text` literally as a string cell: never a formula, never an error value,
-    never cut. Returns the cell.
+def text_cell(ws, text: str, style: str, styles: Styles, source: Source | None = None,
+              context: Context | None = None, what: str = "this text", row: int = 1,
+              column: int = 1) -> Cell:
+    """`text` as a literal string cell of `ws`: never a formula, never an error value, never
+    cut. Not yet on the sheet: `put_text` places it, or a row of a write-only sheet holds it
+    (`append_row`, which numbers the cells).
 
     The text is checked here (length, characters) and then stored as it is with type
     "s": openpyxl's own `cell.value = ...` would make "=..." a formula, "#N/A" an error
@@ -358,6 +363,19 @@ def put_text(ws, row: int, column: int, text: str, style: str, styles: Styles,
     cell = Cell(ws, row=row, column=column, style_array=styles.array(style, text))
     cell._value = text
     cell.data_type = "s"
+    return cell
+
+
+def value_cell(ws, value, style: str, styles: Styles, row: int = 1, column: int = 1) -> Cell:
+    """A cell of a value of ours (a number, or a formula cfexport built), or an empty styled
+    cell when `value` is None; not yet on the sheet (see `text_cell`)."""
+    return Cell(ws, row=row, column=column, value=value, style_array=styles.array(style))
+
+
+def put_text(ws, row: int, column: int, text: str, style: str, styles: Styles,
+             source: Source | None = None, context: Context | None = None, what: str = "this text"):
+    """Write `text` literally as a string cell (`text_cell`) at `row`, `column`. Returns the cell."""
+    cell = text_cell(ws, text, style, styles, source, context, what, row, column)
     ws._add_cell(cell)
     return cell
 
@@ -366,7 +384,7 @@ def put_value(ws, row: int, column: int, value, style: str, styles: Styles, cach
     """Write a value of ours (a number, or a formula cfexport built). A formula's `cached`
     value is stored with it, so a preview that does not calculate (mail, Quick Look) shows
     it rather than a blank."""
-    cell = Cell(ws, row=row, column=column, value=value, style_array=styles.array(style))
+    cell = value_cell(ws, value, style, styles, row, column)
     ws._add_cell(cell)
     if cached is not None and cell.data_type == "f":
         ws.__dict__.setdefault("_cf_cached", {})[cell.coordinate] = cached
@@ -375,9 +393,70 @@ def put_value(ws, row: int, column: int, value, style: str, styles: Styles, cach
 
 def put_style(ws, row: int, column: int, style: str, styles: Styles):
     """An empty cell with a style (a blank input cell, a filled gap)."""
-    cell = Cell(ws, row=row, column=column, style_array=styles.array(style))
+    cell = value_cell(ws, None, style, styles, row, column)
     ws._add_cell(cell)
     return cell
+
+
+# --- write-only sheets ------------------------------------------------------------
+# A workbook too large to hold (the competency matrix of a large framework) is written with
+# openpyxl's write-only sheets: rows go to disk as they are appended, in order. What sits
+# above the rows in the file must be set before the first row: column widths, freeze panes,
+# grid lines, the sheet's size (`set_widths`, `declare_size`); a row's height before that row.
+# Merged cells, print set-up, headers and footers, breaks, filters and tables are written when
+# the sheet is closed.
+
+def set_widths(ws, widths) -> None:
+    """Column widths in characters, from column A on."""
+    for col, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def declare_size(ws, last_row: int, last_col: int) -> None:
+    """The used range a normal sheet states at its top (`<dimension ref="A1:..">`, which
+    readers use to size the sheet before reading it), for a write-only sheet whose cells
+    start at A1 and reach `last_col` of `last_row`. Before the first row."""
+    ref = f"A1:{get_column_letter(max(last_col, 1))}{max(last_row, 1)}"
+    ws.calculate_dimension = lambda: ref  # what openpyxl's writer asks a sheet for
+
+
+def _placed(cells, row: int):
+    """The cells of a row, numbered: what openpyxl's write-only sheet does with what it is
+    given (`_values_to_row`), without first trying each cell as a value, which raises and
+    catches an exception per cell (a third of the time of writing the sheet)."""
+    for column, cell in enumerate(cells, 1):
+        if cell is not None:
+            cell.row, cell.column = row, column
+            yield cell
+
+
+def append_row(ws, cells, height: float | None = None) -> int:
+    """Append the next row of a write-only sheet: `cells` in column order from A (None
+    where a column is empty), at `height` points when given. Returns the row's number."""
+    row = ws.__dict__.get("_cf_rows", 0) + 1
+    if row == 1:  # (were openpyxl to stop calling it, its own way gives the same rows)
+        ws._values_to_row = _placed
+    ws._cf_rows = row
+    if height is not None:
+        set_height(ws, row, height)
+    ws.append(cells)
+    ws.row_dimensions.pop(row, None)  # written with the row: no need to keep it
+    return row
+
+
+def discard(wb: Workbook) -> None:
+    """Delete what a write-only workbook that will not be saved (an error stopped it) has on
+    disk: openpyxl keeps each sheet's file until the workbook is saved or the process ends,
+    and a server renders many workbooks in one process."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:  # no row yet: nothing on disk
+            continue
+        if ws._rows is not None:
+            ws._rows.close()
+        writer.close()
+        if os.path.exists(writer.out):
+            writer.cleanup()
 
 
 def merge(ws, first_row: int, first_col: int, last_row: int, last_col: int) -> None:
@@ -418,6 +497,7 @@ def row_height(s: Settings, lines: int) -> float:
 # --- print ----------------------------------------------------------------------------
 # Paper in points (portrait) and the margins print_setup sets, in inches.
 PAPER_POINTS = {"A4": (595.3, 841.9), "A3": (841.9, 1190.6), "Letter": (612.0, 792.0)}
+PAPER_SIZES = {"A4": Worksheet.PAPERSIZE_A4, "A3": Worksheet.PAPERSIZE_A3, "Letter": Worksheet.PAPERSIZE_LETTER}
 MARGIN_X, MARGIN_Y = 0.4, 0.7
 # Printed body text is at least this size: a sheet never prints smaller than MIN_PRINT_PT / font_size.
 MIN_PRINT_PT = 8.5
@@ -438,19 +518,18 @@ def min_scale(s: Settings) -> float:
 
 
 def print_setup(ws, s: Settings, title_rows: str, left_header: str, left_footer: str,
-                scale: int | None = None) -> None:
+                scale: int | None = None, last_col: int | None = None) -> None:
     """Landscape, title rows on every page, sheet name and page numbers; one page wide, or at
     `scale` percent when given (the caller sets column breaks and title columns). Merged
-    cells must not reach past the last column that holds a value."""
+    cells must not reach past the last column that holds a value. A write-only sheet, which
+    does not know its columns, says the last one with a value in `last_col`."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = {"A4": ws.PAPERSIZE_A4, "A3": ws.PAPERSIZE_A3,
-                               "Letter": ws.PAPERSIZE_LETTER}[s.paper]
+    ws.page_setup.paperSize = PAPER_SIZES[s.paper]
     if scale is None:
         # one page wide: the scale is computed here rather than left to "fit to width", which
         # an office suite measuring with another font would shrink below a legible size
-        from openpyxl.utils import get_column_letter
-
-        total = sum(ws.column_dimensions[get_column_letter(c)].width or 13 for c in range(1, ws.max_column + 1))
+        columns = ws.max_column if last_col is None else last_col
+        total = sum(ws.column_dimensions[get_column_letter(c)].width or 13 for c in range(1, columns + 1))
         # (at most 98 %: at 100 % LibreOffice may spill an empty sliver page past the last column)
         scale = max(10, min(98, int(100 * usable_chars(s) / max(total, 1))))
     ws.page_setup.scale = scale
@@ -464,7 +543,10 @@ def print_setup(ws, s: Settings, title_rows: str, left_header: str, left_footer:
     ws.oddFooter.right.text = "Page &P of &N"
 
 
-def new_workbook() -> Workbook:
+def new_workbook(write_only: bool = False) -> Workbook:
+    """An empty workbook; `write_only` for one written row by row (see `append_row`)."""
+    if write_only:
+        return Workbook(write_only=True)
     wb = Workbook()
     wb.remove(wb.active)
     return wb
