@@ -8,14 +8,16 @@ handed out in the order of their `cost`, largest first (longest processing time 
 so the long single documents start at once instead of running alone at the end.
 
 On Linux the workers are forked once the state exists, so the model is inherited, never
-pickled; elsewhere it is sent to each worker once. A pool started ahead of the work
-(`warm`: import the exporters, load templates and fonts while the main process reads the
-pages) warms up once, in one process, which then forks the other workers from itself: on
-two cores the main process reads while one process warms, instead of three processes
-sharing two cores and every worker importing the same libraries. At most two chunks per worker are in
+pickled; elsewhere it is sent to each worker once. At most two chunks per worker are in
 flight at any time: memory stays flat however many items there are. `results` yields
 (index, result) as chunks complete; `imap` gives them back in the order of the items.
 Either way the output does not depend on the number of processes.
+
+A pool started ahead of the work (`warm`: import the exporters, load templates and fonts
+while the main process reads the pages) warms up once, in its first worker, which then
+forks the others from itself (on Linux): on two cores the main process reads while one
+process warms, instead of three processes sharing two cores, each worker importing the
+same libraries.
 """
 
 from __future__ import annotations
