@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 try:
     import fcntl
@@ -168,6 +169,13 @@ class StagedOutput:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return target
+
+    def open(self, rel: str) -> BinaryIO:
+        """A new file at `rel`, open for writing bytes: for a file written piece by piece
+        (a round's index), so that its whole content is never held in memory."""
+        target = self._target(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return open(target, "wb")
 
     def link(self, rel: str, source: Path, data: bytes) -> Path:
         """Put the previous build's file `source` (whose bytes are `data`) at `rel`: a hard link

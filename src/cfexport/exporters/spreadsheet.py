@@ -20,9 +20,11 @@ from __future__ import annotations
 import io
 import math
 import re
+import tempfile
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -34,7 +36,7 @@ from openpyxl.worksheet.page import PageMargins
 
 from cfexport.exporters.base import Context, ExportError
 from cfexport.model import Source
-from cfexport.repro import normalise_zip
+from cfexport.repro import normalise_zip, write_normalised_zip
 from cfexport.text import ILLEGAL
 from cfexport.theme import THEME_FILE, hex_colour, paper as theme_paper, section
 
@@ -352,13 +354,21 @@ def put_text(ws, row: int, column: int, text: str, style: str, styles: Styles,
     "s": openpyxl's own `cell.value = ...` would make "=..." a formula, "#N/A" an error
     value, and cut anything past 32,767 characters without a word.
     """
+    cell = text_cell(ws, row, column, text, style, styles, source, context, what)
+    ws._add_cell(cell)
+    return cell
+
+
+def text_cell(ws, row: int, column: int, text: str, style: str, styles: Styles,
+              source: Source | None = None, context: Context | None = None, what: str = "this text") -> Cell:
+    """The cell `put_text` puts, not yet in the sheet: for a sheet written row by row
+    (`ws.append` of a write-only workbook's sheet)."""
     check_length(text, source, what)
     if _ILLEGAL.search(text):
         text = clean(text, source, context, what)
     cell = Cell(ws, row=row, column=column, style_array=styles.array(style, text))
     cell._value = text
     cell.data_type = "s"
-    ws._add_cell(cell)
     return cell
 
 
@@ -473,6 +483,30 @@ def new_workbook() -> Workbook:
 def save(wb: Workbook, context: Context, title: str, creator: str, subject: str = "",
          keywords: str = "") -> bytes:
     """The workbook's bytes, identical for identical content and build time."""
+    _set_properties(wb, context, title, creator, subject, keywords)
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = _cache_formula_values(buf.getvalue(), wb)
+    return normalise_zip(data, context.build_time)
+
+
+def save_to(out: BinaryIO, wb: Workbook, context: Context, title: str, creator: str, subject: str = "",
+            keywords: str = "") -> None:
+    """`save` into the file `out`, never holding the workbook's contents in memory: openpyxl
+    writes the package into a temporary file and each part is copied from there a piece at a
+    time (a write-only workbook, whose rows were streamed to disk already)."""
+    _set_properties(wb, context, title, creator, subject, keywords)
+    with tempfile.TemporaryFile() as package:
+        wb.save(package)
+        if any(ws.__dict__.get("_cf_cached") for ws in wb.worksheets):  # formulas to fill in: a small workbook
+            package.seek(0)
+            out.write(normalise_zip(_cache_formula_values(package.read(), wb), context.build_time))
+            return
+        package.seek(0)
+        write_normalised_zip(package, context.build_time, out)
+
+
+def _set_properties(wb: Workbook, context: Context, title: str, creator: str, subject: str, keywords: str) -> None:
     when = context.build_time.replace(tzinfo=None)  # openpyxl refuses aware datetimes
     props = wb.properties
     props.title = clean(title, None, None, "the title")[:255]
@@ -483,10 +517,6 @@ def save(wb: Workbook, context: Context, title: str, creator: str, subject: str 
     props.created = when
     props.modified = when
     wb.calculation.fullCalcOnLoad = True  # Excel and LibreOffice compute the formulas again on open
-    buf = io.BytesIO()
-    wb.save(buf)
-    data = _cache_formula_values(buf.getvalue(), wb)
-    return normalise_zip(data, context.build_time)
 
 
 def _cache_formula_values(data: bytes, wb: Workbook) -> bytes:

@@ -139,8 +139,7 @@ def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Con
                 if progress:
                     progress(1)
             if index:
-                for name, data in round_index.render(packs, as_zip, context).items():
-                    stage.write(name, data)
+                round_index.write(packs, as_zip, context, stage)
             updates.apply()  # last before the commit: undone below if the commit fails
     except BaseException:
         updates.undo()

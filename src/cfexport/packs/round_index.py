@@ -6,20 +6,27 @@ Names come from a CSV anyone may have typed into, and both files are opened in E
 in `round.xlsx` every text is a string cell written by the shared Excel helpers (never a
 formula); in `round.csv` a cell starting like a formula gets a leading `'`, so that Excel
 shows it as text.
+
+Both are written a row at a time, straight into the round's staging folder (`write`): the
+workbook is a write-only sheet saved from a temporary file, the same bytes as the workbook
+built in memory, so a round of 10,000 packs needs no more memory for its index than a round
+of ten.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator, Sequence
 
 from cfexport.exporters.base import Context
 from cfexport.output import OutputError
 
 if TYPE_CHECKING:
+    from cfexport.output import StagedOutput
     from cfexport.packs import Pack
 
 INDEX_CSV = "round.csv"
@@ -30,19 +37,29 @@ _MARK = "cfexport round index"  # the workbook's keywords: how a later round kno
 _WIDTHS = (28, 28, 32, 24, 13, 13, 60)
 
 
-def rows(packs: list[Pack], as_zip: bool) -> list[list]:
-    """One row per pack: texts, and the two level numbers as numbers."""
-    out = []
+def rows(packs: Iterable[Pack], as_zip: bool) -> Iterator[list]:
+    """One row per pack, made as they are asked for: texts, and the two level numbers as numbers."""
     for pack in packs:
         req, role = pack.request, pack.current
-        out.append([req.person, req.manager or "", role.track_id, role.specialism or role.craft.people_name,
-                    req.current, req.target, f"{pack.folder}.zip" if as_zip else pack.folder])
-    return out
+        yield [req.person, req.manager or "", role.track_id, role.specialism or role.craft.people_name,
+               req.current, req.target, f"{pack.folder}.zip" if as_zip else pack.folder]
 
 
-def render(packs: list[Pack], as_zip: bool, context: Context) -> dict[str, bytes]:
-    table = rows(packs, as_zip)
-    return {INDEX_CSV: render_csv(table), INDEX_XLSX: render_xlsx(table, context)}
+def render(packs: Sequence[Pack], as_zip: bool, context: Context) -> dict[str, bytes]:
+    """Both files, in memory (a small round: the web page's round zip)."""
+    csv_out, xlsx_out = io.BytesIO(), io.BytesIO()
+    write_csv(rows(packs, as_zip), csv_out)
+    write_xlsx(rows(packs, as_zip), len(packs), context, xlsx_out)
+    return {INDEX_CSV: csv_out.getvalue(), INDEX_XLSX: xlsx_out.getvalue()}
+
+
+def write(packs: Sequence[Pack], as_zip: bool, context: Context, stage: StagedOutput) -> None:
+    """Both files into the staging folder a row at a time: however many packs the round has,
+    no more than a row is held in memory (the packs themselves aside)."""
+    with stage.open(INDEX_CSV) as f:
+        write_csv(rows(packs, as_zip), f)
+    with stage.open(INDEX_XLSX) as f:
+        write_xlsx(rows(packs, as_zip), len(packs), context, f)
 
 
 def _csv_text(value) -> str:
@@ -52,39 +69,94 @@ def _csv_text(value) -> str:
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
-def render_csv(table: list[list]) -> bytes:
+def write_csv(table: Iterable[list], out: BinaryIO) -> None:
     """UTF-8 with a BOM and CRLF, as Excel reads accents right and writes CSVs itself."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in table:
         writer.writerow([_csv_text(v) if isinstance(v, str) else v for v in row])
-    return buf.getvalue().encode("utf-8-sig")
+    text.flush()
+    text.detach()  # `out` stays open: its owner closes it
 
 
-def render_xlsx(table: list[list], context: Context) -> bytes:
+def write_xlsx(table: Iterable[list], count: int, context: Context, out: BinaryIO) -> None:
+    """The workbook of `count` rows, written into `out` as the rows come: a write-only sheet
+    (its rows go to a temporary file), saved without reading the package back into memory.
+    The bytes are the same as a workbook built cell by cell and saved would have."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell
     from openpyxl.utils import get_column_letter
 
-    from cfexport.exporters.spreadsheet import Styles, new_workbook, put_style, put_text, put_value, save, settings
+    from cfexport.exporters.spreadsheet import Styles, save_to, settings, text_cell
 
-    wb = new_workbook()
-    ws = wb.create_sheet("Round")
+    last_column = get_column_letter(len(XLSX_COLUMNS))
+    wb = Workbook(write_only=True)
+    ws = _round_sheet_class()(wb, "Round", f"A1:{last_column}{count + 1}")
+    wb._add_sheet(ws)
     styles = Styles(wb, settings(context.templates))
-    for col, label in enumerate(XLSX_COLUMNS, 1):
-        put_text(ws, 1, col, label, "cf header", styles)
-    for r, row in enumerate(table, 2):
-        for col, value in enumerate(row, 1):
-            if isinstance(value, int):
-                put_value(ws, r, col, value, "cf number", styles)
-            elif value:
-                put_text(ws, r, col, value, "cf text", styles, what=f"the {XLSX_COLUMNS[col - 1]} on row {r}")
-            else:
-                put_style(ws, r, col, "cf text", styles)
-    for col, width in enumerate(_WIDTHS, 1):
+    for col, width in enumerate(_WIDTHS, 1):  # columns and panes first: they come before the rows in the file
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(XLSX_COLUMNS))}{len(table) + 1}"
-    return save(wb, context, "Promotion round", "cfexport", keywords=_MARK)
+    ws.auto_filter.ref = ws.dimension_ref
+    try:
+        ws.append([text_cell(ws, 1, col, label, "cf header", styles) for col, label in enumerate(XLSX_COLUMNS, 1)])
+        written = 0
+        for r, row in enumerate(table, 2):
+            cells = []
+            for col, value in enumerate(row, 1):
+                if isinstance(value, int):
+                    cells.append(Cell(ws, row=r, column=col, value=value, style_array=styles.array("cf number")))
+                elif value:
+                    cells.append(text_cell(ws, r, col, value, "cf text", styles,
+                                           what=f"the {XLSX_COLUMNS[col - 1]} on row {r}"))
+                else:
+                    cells.append(Cell(ws, row=r, column=col, style_array=styles.array("cf text")))
+            ws.append(cells)
+            written += 1
+        if written != count:
+            raise ValueError(f"the round index was told {count} rows and given {written}")
+        save_to(out, wb, context, "Promotion round", "cfexport", keywords=_MARK)
+    finally:
+        _close(ws)
+
+
+def _close(ws) -> None:
+    """The streamed sheet's writer closed and its temporary file removed, if a failure left them
+    (a saved workbook leaves neither)."""
+    import os
+
+    writer = ws._writer
+    if writer is None:
+        return
+    try:
+        if not ws.closed:
+            ws.close()
+    except Exception:  # noqa: BLE001 - already failing: the first error is the one to report
+        pass
+    if os.path.exists(writer.out):
+        try:
+            writer.cleanup()
+        except (OSError, ValueError):
+            pass
+
+
+@functools.cache
+def _round_sheet_class() -> type:
+    """A write-only sheet that knows its size in advance: a streamed sheet has no
+    `calculate_dimension`, so openpyxl would leave out the `<dimension>` a sheet built in
+    memory has (the workbook would not be the same bytes)."""
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    class RoundSheet(WriteOnlyWorksheet):
+        def __init__(self, parent, title: str, dimension_ref: str):
+            super().__init__(parent, title)
+            self.dimension_ref = dimension_ref
+
+        def calculate_dimension(self) -> str:
+            return self.dimension_ref
+
+    return RoundSheet
 
 
 def _ours(path: Path) -> bool:
