@@ -528,6 +528,43 @@ def test_the_round_index_written_a_row_at_a_time_is_the_workbook_built_in_memory
     assert csv_out.getvalue() == text.getvalue().encode("utf-8-sig")
 
 
+@pytest.mark.parametrize("failing", [1, 2, 9, 16, 17])
+def test_a_round_that_fails_while_replacing_kept_files_puts_back_every_one_it_moved(tmp_path, monkeypatch, failing):
+    """Replacing the files of kept folders is a series of renames; whichever one fails, those made before it
+    are undone (the undo knows them from a count and one flag per file, not from a list of paths)."""
+    import os
+
+    import cfexport.packs.folders
+
+    out = tmp_path / "out"
+    packs = out / "packs"
+    rows = ["Jo Smith,mlengineer/ml-engineer,5,6,Bob", "Ann Lee,mlengineer/ml-engineer,5,6,"]
+    result = _round(tmp_path, "round1.csv", rows, out)
+    assert result.exit_code == 0, result.output
+    (packs / JO / "notes.txt").write_text("mine", "utf-8")
+    record = json.loads((packs / JO / "pack.json").read_text("utf-8"))  # a file an older round wrote, not this one
+    record["files"].append("old-summary.pdf")
+    (packs / JO / "pack.json").write_text(json.dumps(record), "utf-8")
+    (packs / JO / "old-summary.pdf").write_bytes(b"old summary")
+    before = _tree(packs)
+
+    calls = []
+    real = os.replace
+
+    def replace(src, dst):  # renames 1-8: Jo's four files; 9-16: Ann's; 17: Jo's old summary moved aside
+        calls.append(dst)
+        if len(calls) == failing:
+            raise OSError(13, "Permission denied")
+        return real(src, dst)
+
+    monkeypatch.setattr(cfexport.packs.folders.os, "replace", replace)
+    result = _round(tmp_path, "round2.csv", rows, out)
+    assert result.exit_code == 3, result.output
+    assert len(calls) == 2 * failing - 1  # every rename made before the failing one, undone
+    assert _tree(packs) == before
+    assert not [p for p in packs.rglob(".cfexport-*")]
+
+
 # --- role ids with a level ---------------------------------------------------------------------------------------
 
 def test_a_role_id_with_a_level_must_agree_with_from(tmp_path, shipped):

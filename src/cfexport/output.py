@@ -209,23 +209,25 @@ class StagedOutput:
                                   f"{self.out / name} that holds it; move it away, or pass --force to replace "
                                   "the folder")
         trash = Path(tempfile.mkdtemp(prefix=TRASH, dir=self.out))
-        done: list[tuple[Path, Path]] = []  # renames made, to undo if one fails
+        # renames made, to undo if one fails: (from folder, to folder, name), the folders shared by all
+        # (a round of packs moves one entry per pack: no two paths each)
+        done: list[tuple[Path, Path, str]] = []
 
-        def move(src: Path, dst: Path) -> None:
-            os.rename(src, dst)
-            done.append((src, dst))
+        def move(src: Path, dst: Path, name: str) -> None:
+            os.rename(src / name, dst / name)
+            done.append((src, dst, name))
 
         try:
             for name in staged:  # each a single rename: a document is either the old one or the new one
                 if _exists(self.out / name):
-                    move(self.out / name, trash / name)
-                move(self.stage / name, self.out / name)
+                    move(self.out, trash, name)
+                move(self.stage, self.out, name)
             for name in owned - set(staged):
                 if _exists(self.out / name):
-                    move(self.out / name, trash / name)
+                    move(self.out, trash, name)
         except OSError:
-            for src, dst in reversed(done):  # put the previous outputs back as they were
-                os.rename(dst, src)
+            for src, dst, name in reversed(done):  # put the previous outputs back as they were
+                os.rename(dst / name, src / name)
             try:
                 os.rmdir(trash)  # empty again: everything is back in place
             except OSError:
