@@ -473,6 +473,98 @@ def test_a_round_index_cfexport_did_not_write_is_not_replaced(tmp_path):
     assert (out / "packs" / "round.csv").read_text("utf-8") == "my own list\n"
 
 
+def test_the_round_index_written_a_row_at_a_time_is_the_workbook_built_in_memory(tmp_path):
+    """The index is streamed (a write-only sheet, saved from a temporary file) so that a round of thousands of
+    packs holds no workbook in memory; its bytes are those of the same rows built cell by cell and saved."""
+    from datetime import datetime, timezone
+
+    from openpyxl.utils import get_column_letter
+
+    from cfexport.exporters.base import Context
+    from cfexport.exporters.spreadsheet import (Styles, new_workbook, put_style, put_text, put_value, save,
+                                                settings)
+    from cfexport.packs import round_index
+    from conftest import TEMPLATES
+
+    names = ["=1+1", "+44 20", "-x", "@Ann", "#N/A", "R&D <b>\"x\"</b> 'y'", "Zoë Brontë 日本語 😀", "tab\tin",
+             "two\nlines", "a" * 300, "  spaced  "]
+    table = [[name, names[-1 - i] if i % 3 else "", f"craft/{i}", "Title", i + 1, i + 2, f"folder-{i}"]
+             for i, name in enumerate(names)]
+    table += [[f"Person {i}", "Manager", "craft/x", "Title", 1, 2, f"person-{i}"] for i in range(400)]  # > 64 KiB
+    ctx = Context(templates=TEMPLATES, build_time=datetime(2023, 11, 14, tzinfo=timezone.utc), version="1")
+
+    wb = new_workbook()  # the index as cfexport built it before it was streamed
+    ws = wb.create_sheet("Round")
+    styles = Styles(wb, settings(ctx.templates))
+    for col, label in enumerate(round_index.XLSX_COLUMNS, 1):
+        put_text(ws, 1, col, label, "cf header", styles)
+    for r, row in enumerate(table, 2):
+        for col, value in enumerate(row, 1):
+            if isinstance(value, int):
+                put_value(ws, r, col, value, "cf number", styles)
+            elif value:
+                put_text(ws, r, col, value, "cf text", styles)
+            else:
+                put_style(ws, r, col, "cf text", styles)
+    for col, width in enumerate(round_index._WIDTHS, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:G{len(table) + 1}"
+    built = save(wb, ctx, "Promotion round", "cfexport", keywords=round_index._MARK)
+
+    with open(tmp_path / "round.xlsx", "wb") as f:
+        round_index.write_xlsx(iter(table), len(table), ctx, f)
+    assert (tmp_path / "round.xlsx").read_bytes() == built
+    with pytest.raises(ValueError):  # the size goes into the file before the rows: it must be right
+        round_index.write_xlsx(iter(table), len(table) + 1, ctx, io.BytesIO())
+
+    csv_out = io.BytesIO()
+    round_index.write_csv(iter(table), csv_out)
+    import csv as csv_
+    text = io.StringIO()
+    csv_.writer(text, lineterminator="\r\n").writerows(
+        [round_index.CSV_COLUMNS] + [[round_index._csv_text(v) if isinstance(v, str) else v for v in row]
+                                     for row in table])
+    assert csv_out.getvalue() == text.getvalue().encode("utf-8-sig")
+
+
+@pytest.mark.parametrize("failing", [1, 2, 9, 16, 17])
+def test_a_round_that_fails_while_replacing_kept_files_puts_back_every_one_it_moved(tmp_path, monkeypatch, failing):
+    """Replacing the files of kept folders is a series of renames; whichever one fails, those made before it
+    are undone (the undo knows them from a count and one flag per file, not from a list of paths)."""
+    import os
+
+    import cfexport.packs.folders
+
+    out = tmp_path / "out"
+    packs = out / "packs"
+    rows = ["Jo Smith,mlengineer/ml-engineer,5,6,Bob", "Ann Lee,mlengineer/ml-engineer,5,6,"]
+    result = _round(tmp_path, "round1.csv", rows, out)
+    assert result.exit_code == 0, result.output
+    (packs / JO / "notes.txt").write_text("mine", "utf-8")
+    record = json.loads((packs / JO / "pack.json").read_text("utf-8"))  # a file an older round wrote, not this one
+    record["files"].append("old-summary.pdf")
+    (packs / JO / "pack.json").write_text(json.dumps(record), "utf-8")
+    (packs / JO / "old-summary.pdf").write_bytes(b"old summary")
+    before = _tree(packs)
+
+    calls = []
+    real = os.replace
+
+    def replace(src, dst):  # renames 1-8: Jo's four files; 9-16: Ann's; 17: Jo's old summary moved aside
+        calls.append(dst)
+        if len(calls) == failing:
+            raise OSError(13, "Permission denied")
+        return real(src, dst)
+
+    monkeypatch.setattr(cfexport.packs.folders.os, "replace", replace)
+    result = _round(tmp_path, "round2.csv", rows, out)
+    assert result.exit_code == 3, result.output
+    assert len(calls) == 2 * failing - 1  # every rename made before the failing one, undone
+    assert _tree(packs) == before
+    assert not [p for p in packs.rglob(".cfexport-*")]
+
+
 # --- role ids with a level ---------------------------------------------------------------------------------------
 
 def test_a_role_id_with_a_level_must_agree_with_from(tmp_path, shipped):

@@ -264,6 +264,30 @@ def hostile_matrix(tmp_path_factory):
     return fw, data, _load(data), ctx
 
 
+def test_a_workbook_saved_into_a_file_is_the_bytes_save_returns():
+    """`save_to` (the round index: the package copied from a temporary file a piece at a time) and `save` (every
+    other workbook, in memory) make the same bytes, cached formula values included."""
+    from cfexport.exporters.spreadsheet import Styles, new_workbook, put_text, put_value, save, save_to, settings
+
+    ctx = Context(templates=TEMPLATES, build_time=WHEN, version="1")
+    for formulas in (False, True):
+        made = []
+        for _ in range(2):
+            wb = new_workbook()
+            ws = wb.create_sheet("Sheet")
+            styles = Styles(wb, settings(TEMPLATES))
+            for row in range(1, 3000):  # the sheet's XML far larger than a piece of the copy
+                put_text(ws, row, 1, f"text {row} " + "x" * (row % 50), "cf text", styles)
+                put_value(ws, row, 2, row, "cf number", styles)
+            if formulas:
+                put_value(ws, 1, 3, "=SUM(B1:B2999)", "cf number", styles, cached=4498500)
+            made.append(wb)
+        into = io.BytesIO()
+        save_to(into, made[0], ctx, "T", "cfexport")
+        assert into.getvalue() == save(made[1], ctx, "T", "cfexport")
+    assert b"<v>4498500</v>" in zipfile.ZipFile(io.BytesIO(into.getvalue())).read("xl/worksheets/sheet1.xml")
+
+
 def test_hostile_statements_are_literal_string_cells_never_formulas(hostile_matrix):
     fw, data, wb, ctx = hostile_matrix
     assert ctx.problems == []

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 try:
     import fcntl
@@ -169,6 +170,13 @@ class StagedOutput:
         target.write_bytes(data)
         return target
 
+    def open(self, rel: str) -> BinaryIO:
+        """A new file at `rel`, open for writing bytes: for a file written piece by piece
+        (a round's index), so that its whole content is never held in memory."""
+        target = self._target(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return open(target, "wb")
+
     def link(self, rel: str, source: Path, data: bytes) -> Path:
         """Put the previous build's file `source` (whose bytes are `data`) at `rel`: a hard link
         when the file system allows (cheap: the bytes are not written again), else a copy."""
@@ -201,23 +209,25 @@ class StagedOutput:
                                   f"{self.out / name} that holds it; move it away, or pass --force to replace "
                                   "the folder")
         trash = Path(tempfile.mkdtemp(prefix=TRASH, dir=self.out))
-        done: list[tuple[Path, Path]] = []  # renames made, to undo if one fails
+        # renames made, to undo if one fails: (from folder, to folder, name), the folders shared by all
+        # (a round of packs moves one entry per pack: no two paths each)
+        done: list[tuple[Path, Path, str]] = []
 
-        def move(src: Path, dst: Path) -> None:
-            os.rename(src, dst)
-            done.append((src, dst))
+        def move(src: Path, dst: Path, name: str) -> None:
+            os.rename(src / name, dst / name)
+            done.append((src, dst, name))
 
         try:
             for name in staged:  # each a single rename: a document is either the old one or the new one
                 if _exists(self.out / name):
-                    move(self.out / name, trash / name)
-                move(self.stage / name, self.out / name)
+                    move(self.out, trash, name)
+                move(self.stage, self.out, name)
             for name in owned - set(staged):
                 if _exists(self.out / name):
-                    move(self.out / name, trash / name)
+                    move(self.out, trash, name)
         except OSError:
-            for src, dst in reversed(done):  # put the previous outputs back as they were
-                os.rename(dst, src)
+            for src, dst, name in reversed(done):  # put the previous outputs back as they were
+                os.rename(dst / name, src / name)
             try:
                 os.rmdir(trash)  # empty again: everything is back in place
             except OSError:

@@ -135,10 +135,6 @@ def _send(conn, message: tuple) -> None:
             conn.send(("error", message[1], RuntimeError(f"a result cannot be sent back: {exc}")))
 
 
-def chunked(order: Sequence[int], size: int) -> list[list[int]]:
-    return [list(order[i:i + size]) for i in range(0, len(order), size)]
-
-
 def results(setup: Callable[..., object], args: tuple, work: Callable[[object, T], R], items: Sequence[T],
             jobs: int = 1, cost: Callable[[T], float] | None = None, chunk: int = 1) -> Iterator[tuple[int, R]]:
     """(index, `work(setup(*args), item)`) for every item, as they complete, in `jobs`
@@ -219,7 +215,7 @@ class Pool:
         if not items:
             return
         order = _order(items, cost)
-        chunks = chunked(order, max(1, chunk))
+        chunks = _Chunks(order, max(1, chunk))
         conns = [conn for _, conn in self._workers][: max(1, min(self.jobs, len(chunks)))]
         if not self._inherited:
             payload = pickle.dumps((setup, args, work), protocol=pickle.HIGHEST_PROTOCOL)
@@ -245,7 +241,7 @@ class Pool:
             raise payload
         return number, payload
 
-    def _run(self, items, chunks: list[list[int]], conns: list):
+    def _run(self, items, chunks: _Chunks, conns: list):
         pending: dict = {conn: [] for conn in conns}  # chunk numbers sent to each worker
         todo = iter(range(len(chunks)))
         broken = True
@@ -293,12 +289,26 @@ class Pool:
         self._workers = []
 
 
-def _order(items: Sequence, cost: Callable | None) -> list[int]:
-    order = list(range(len(items)))
-    if cost is not None:
-        costs = [cost(item) for item in items]
-        order.sort(key=lambda i: -costs[i])  # stable: equal costs keep their order
-    return order
+class _Chunks:
+    """Chunk `number` of `order`, `size` indexes at a time, made when it is sent (and again
+    when its answer comes): nothing per item is kept for a long list in its own order."""
+
+    def __init__(self, order: Sequence[int], size: int):
+        self.order, self.size = order, size
+
+    def __len__(self) -> int:
+        return -(-len(self.order) // self.size)
+
+    def __getitem__(self, number: int) -> Sequence[int]:
+        return self.order[number * self.size:(number + 1) * self.size]
+
+
+def _order(items: Sequence, cost: Callable | None) -> Sequence[int]:
+    """The indexes of `items` by decreasing cost (ties: in their order); without `cost`, their own order."""
+    if cost is None:
+        return range(len(items))
+    costs = [cost(item) for item in items]
+    return sorted(range(len(items)), key=lambda i: -costs[i])  # stable: equal costs keep their order
 
 
 def imap(setup: Callable[..., object], args: tuple, work: Callable[[object, T], R], items: Sequence[T],

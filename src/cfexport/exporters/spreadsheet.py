@@ -21,9 +21,11 @@ import io
 import math
 import os
 import re
+import tempfile
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -37,7 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cfexport.exporters.base import Context, ExportError
 from cfexport.model import Source
-from cfexport.repro import normalise_zip
+from cfexport.repro import normalise_zip, write_normalised_zip
 from cfexport.text import ILLEGAL
 from cfexport.theme import THEME_FILE, hex_colour, paper as theme_paper, section
 
@@ -555,6 +557,30 @@ def new_workbook(write_only: bool = False) -> Workbook:
 def save(wb: Workbook, context: Context, title: str, creator: str, subject: str = "",
          keywords: str = "") -> bytes:
     """The workbook's bytes, identical for identical content and build time."""
+    _set_properties(wb, context, title, creator, subject, keywords)
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = _cache_formula_values(buf.getvalue(), wb)
+    return normalise_zip(data, context.build_time)
+
+
+def save_to(out: BinaryIO, wb: Workbook, context: Context, title: str, creator: str, subject: str = "",
+            keywords: str = "") -> None:
+    """`save` into the file `out`, never holding the workbook's contents in memory: openpyxl
+    writes the package into a temporary file and each part is copied from there a piece at a
+    time (a write-only workbook, whose rows were streamed to disk already)."""
+    _set_properties(wb, context, title, creator, subject, keywords)
+    with tempfile.TemporaryFile() as package:
+        wb.save(package)
+        if any(ws.__dict__.get("_cf_cached") for ws in wb.worksheets):  # formulas to fill in: a small workbook
+            package.seek(0)
+            out.write(normalise_zip(_cache_formula_values(package.read(), wb), context.build_time))
+            return
+        package.seek(0)
+        write_normalised_zip(package, context.build_time, out)
+
+
+def _set_properties(wb: Workbook, context: Context, title: str, creator: str, subject: str, keywords: str) -> None:
     when = context.build_time.replace(tzinfo=None)  # openpyxl refuses aware datetimes
     props = wb.properties
     props.title = clean(title, None, None, "the title")[:255]
@@ -565,10 +591,6 @@ def save(wb: Workbook, context: Context, title: str, creator: str, subject: str 
     props.created = when
     props.modified = when
     wb.calculation.fullCalcOnLoad = True  # Excel and LibreOffice compute the formulas again on open
-    buf = io.BytesIO()
-    wb.save(buf)
-    data = _cache_formula_values(buf.getvalue(), wb)
-    return normalise_zip(data, context.build_time)
 
 
 def _cache_formula_values(data: bytes, wb: Workbook) -> bytes:

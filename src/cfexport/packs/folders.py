@@ -11,13 +11,14 @@ user added to a pack folder is never touched: only the files `pack.json` lists a
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import os
 import re
 import zipfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from cfexport import __version__
 from cfexport.exporters.base import Context
@@ -105,49 +106,74 @@ def render_packs(framework: Framework, packs: list[Pack], context: Context, jobs
 
 def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Context, jobs: int = 1,
                 as_zip: bool = False, progress: Callable[[int], None] | None = None,
-                index: bool = False) -> tuple[list[str], list[Problem]]:
+                index: bool = False) -> tuple[Written, list[Problem]]:
     """Render every pack into `out/packs/` (all or nothing); returns the paths written, relative to `out`.
     `index` also writes the round's index, `round.csv` and `round.xlsx`, beside the packs.
 
     New folders and every zip go through StagedOutput; a folder an earlier round made for
     the same pack is updated file by file (only the files its pack.json lists), and those
-    replacements are undone when anything of the round fails."""
+    replacements are undone when anything of the round fails.
+
+    Each pack's documents are written as they arrive and then dropped: what is kept until
+    the end does not grow with the packs (their list aside), so a round of 10,000 packs
+    needs the memory of a round of a hundred."""
     from cfexport.packs import round_index
 
     packs_dir = Path(out) / "packs"
-    written, problems = [], []
-    updates = _FolderUpdates()
+    problems: dict[Problem, None] = {}  # each once, in the order first met (every pack may say the same)
+    updates = _FolderUpdates(packs_dir)
     try:
         with StagedOutput(packs_dir, replace_unlisted=True) as stage:  # holds the lock on out/packs
             packs = assign_folders(packs, packs_dir)
             if index:
                 round_index.check_replaceable(packs_dir)
             for pack, files, probs in render_packs(framework, packs, context, jobs):
-                problems.extend(probs)
-                record = _record_bytes(pack, files, context.version)
+                problems.update(dict.fromkeys(probs))
+                files[PACK_RECORD] = _record_bytes(pack, files, context.version)
                 if as_zip:
-                    stage.write(f"{pack.folder}.zip", zip_pack({**files, PACK_RECORD: record}, pack.folder, context))
-                    written.append(f"packs/{pack.folder}.zip")
+                    stage.write(f"{pack.folder}.zip", zip_pack(files, pack.folder, context))
+                elif _is_real_dir(packs_dir / pack.folder):  # this pack's own folder from an earlier round
+                    updates.stage(pack.folder, files)
                 else:
-                    folder = packs_dir / pack.folder
-                    if _is_real_dir(folder):  # this pack's own folder from an earlier round
-                        updates.stage(folder, {**files, PACK_RECORD: record})
-                    else:
-                        for name, data in {**files, PACK_RECORD: record}.items():
-                            stage.write(f"{pack.folder}/{name}", data)
-                    written.append(f"packs/{pack.folder}/")
+                    for name, data in files.items():
+                        stage.write(f"{pack.folder}/{name}", data)
                 if progress:
                     progress(1)
             if index:
-                for name, data in round_index.render(packs, as_zip, context).items():
-                    stage.write(name, data)
+                round_index.write(packs, as_zip, context, stage)
             updates.apply()  # last before the commit: undone below if the commit fails
     except BaseException:
         updates.undo()
         raise
     finally:
         updates.discard()
-    return written, list(dict.fromkeys(problems))
+    return Written(packs, as_zip), list(problems)
+
+
+class Written(Sequence[str]):
+    """The paths a round wrote, relative to `out`: `packs/FOLDER/`, or `packs/FOLDER.zip` with
+    `as_zip`, in the order of the packs. Made from the packs when asked for, so a round keeps
+    no second list of its folders."""
+
+    def __init__(self, packs: Sequence[Pack], as_zip: bool):
+        self._packs, self._as_zip = packs, as_zip
+
+    def _path(self, pack: Pack) -> str:
+        return f"packs/{pack.folder}.zip" if self._as_zip else f"packs/{pack.folder}/"
+
+    def __len__(self) -> int:
+        return len(self._packs)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._path(p) for p in self._packs[i]]
+        return self._path(self._packs[i])
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, (list, tuple, Written)) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Written({list(self)!r})"
 
 
 # --- which folder is whose ------------------------------------------------------------------------------------------
@@ -257,63 +283,91 @@ class _FolderUpdates:
     each old file cfexport wrote to `.cfexport-old-NAME` and the new one into its place;
     `undo` reverses those renames; `discard` removes what is left over. Only names the
     folder's pack.json lists (and pack.json) are moved; anything else in the folder is the
-    user's and stays as it is."""
+    user's and stays as it is.
 
-    def __init__(self) -> None:
-        self.moves: list[tuple[Path, Path]] = []  # (new file, its place), in order
-        self.retire: list[Path] = []  # files cfexport wrote before and does not write now
-        self.done: list[tuple[Path, Path]] = []  # renames made, to undo
-        self.temp: list[Path] = []  # files of ours to remove at the end
+    A round may keep thousands of folders, so what is noted per folder is small: its name and
+    the names of its files (one shared tuple for all), never paths; the renames `apply`
+    made are a count and one flag per file (whether an old file was moved away first), from
+    which `undo` knows them again."""
 
-    def stage(self, folder: Path, files: dict[str, bytes]) -> None:
+    def __init__(self, packs_dir: Path) -> None:
+        self.packs_dir = packs_dir
+        self.staged: list[tuple[str, tuple[str, ...]]] = []  # (folder, its new files), in order
+        self.retire: list[tuple[str, str]] = []  # (folder, file) cfexport wrote before and does not write now
+        self.existed: bytearray = bytearray()  # per staged file, in order: was an old one moved away (by apply)
+        self.renamed = 0  # renames apply made (the first of `_renames()`), to undo
+        self._shared: dict = {}  # one copy of each file name and tuple of names, for every folder
+
+    def _one(self, value):
+        return self._shared.setdefault(value, value)
+
+    def stage(self, name: str, files: dict[str, bytes]) -> None:
+        folder = self.packs_dir / name
         _recover(folder)
         previous = (folder_record(folder) or {}).get("files", [])
         ours = {n for n in previous if _PLAIN_NAME.fullmatch(n)} | {PACK_RECORD}
-        for name, data in files.items():
-            place = folder / name
-            if name not in ours and _exists(place):
+        self.staged.append((name, self._one(tuple(files))))  # first: discard removes what is written below
+        for file, data in files.items():
+            place = folder / file
+            if file not in ours and _exists(place):
                 raise OutputError(f"{place} exists and was not written by cfexport; move it away")
-            new = folder / f"{_NEW}{name}"
-            self.temp.append(new)
-            new.write_bytes(data)
-            self.moves.append((new, place))
-        self.retire += [folder / n for n in sorted(ours - set(files)) if (folder / n).is_file()]
+            (folder / f"{_NEW}{file}").write_bytes(data)
+        self.retire += [(name, self._one(n)) for n in sorted(ours - set(files)) if (folder / n).is_file()]
+
+    def _renames(self) -> Iterator[tuple[str, str, str]]:
+        """The renames `apply` makes, in order, as (folder, from, to); as far as `existed` goes."""
+        flags = iter(self.existed)
+        for name, files in self.staged:
+            for file in files:
+                flag = next(flags, None)
+                if flag is None:
+                    return
+                if flag:
+                    yield name, file, _OLD + file
+                yield name, _NEW + file, file
+        for name, file in self.retire:
+            yield name, file, _OLD + file
 
     def apply(self) -> None:
         try:
-            for new, place in self.moves:
-                if _exists(place):
-                    self._rename(place, place.with_name(_OLD + place.name))
-                self._rename(new, place)
-            for old in self.retire:
-                self._rename(old, old.with_name(_OLD + old.name))
+            for name, files in self.staged:
+                folder = self.packs_dir / name
+                for file in files:
+                    self.existed.append(_exists(folder / file))
+                    if self.existed[-1]:
+                        self._rename(folder / file, folder / (_OLD + file))
+                    self._rename(folder / (_NEW + file), folder / file)
+            for name, file in self.retire:
+                self._rename(self.packs_dir / name / file, self.packs_dir / name / (_OLD + file))
         except OSError:
             self.undo()
             raise
 
     def _rename(self, src: Path, dst: Path) -> None:
         os.replace(src, dst)
-        self.done.append((src, dst))
-        if dst.name.startswith(_OLD):
-            self.temp.append(dst)
+        self.renamed += 1
 
     def undo(self) -> None:
-        for src, dst in reversed(self.done):
+        done = list(itertools.islice(self._renames(), self.renamed))
+        for name, src, dst in reversed(done):
             try:
-                os.replace(dst, src)
+                os.replace(self.packs_dir / name / dst, self.packs_dir / name / src)
             except OSError:
                 pass
-        self.done = []
+        self.renamed = 0
 
     def discard(self) -> None:
         """Remove the staged new files not used and, once committed, the old ones."""
-        for path in self.temp:
+        leftovers = itertools.chain(((name, prefix + file) for name, files in self.staged for file in files
+                                     for prefix in (_NEW, _OLD)), ((name, _OLD + file) for name, file in self.retire))
+        for name, left in leftovers:
+            path = self.packs_dir / name / left
             try:
-                if _exists(path) and path.name.startswith((_NEW, _OLD)):
+                if _exists(path):
                     path.unlink()
             except OSError:
                 pass
-        self.temp = []
+        self.staged, self.retire = [], []
 
 
 def _recover(folder: Path) -> None:

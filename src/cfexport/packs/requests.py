@@ -102,6 +102,7 @@ def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack],
     Two rows for the same pack (person, manager, role and levels) are an error on the later one."""
     packs, errors, seen = [], [], {}
     known = tracks(framework)
+    roles: dict[tuple, Role] = {}  # one object per role for the whole round, not two per pack
     for req in requests:
         where = req.source or Source("--role", 1)
         if not req.person.strip():
@@ -113,6 +114,7 @@ def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack],
         except PackError as exc:
             errors.append(Problem("error", where, str(exc)))
             continue
+        current, target = (roles.setdefault((id(r.craft), r.specialism, r.level.number), r) for r in (current, target))
         stem = f"{safe_file_name(req.person, 60)}-{safe_file_name(current.track_id.replace('/', '-'))}" \
                f"-level-{req.current}-to-{req.target}"
         pack = Pack(req, current, target, stem)
@@ -160,6 +162,7 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
                         + (f"found: {found!r}" if found.strip() else "found an empty line"))
     requests, errors = [], []
     problems = problems if problems is not None else []
+    shared: dict[str, str] = {}  # one copy of each role and manager, which most rows repeat
     rows = 0
     while True:
         try:
@@ -189,6 +192,7 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
                                   f"level numbers, not '{cur}' and '{tgt}'"))
             continue
         current, target = int(cur), int(tgt)
+        track, manager = shared.setdefault(track, track), shared.setdefault(manager, manager)
         requests.append(PackRequest(person, track, current, target, manager or None, Source(file, line)))
     return requests, errors
 
