@@ -112,6 +112,35 @@ def test_a_changed_template_or_theme_rebuilds_what_it_styles(tmp_path, epoch):
     assert _files(out) == _files(tmp_path / "clean")
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_theme_edited_while_the_processes_stay_restyles_like_a_clean_build(tmp_path, epoch, jobs):
+    """build --watch keeps its processes (and --jobs 2 its warm workers) from one rebuild to the
+    next: what they loaded from the theme must follow the theme's edits."""
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
+    framework = read_framework(fw).framework
+    pool = builder.start_workers(jobs, None, templates)
+    try:
+        builder.build(framework, out, registry.load(), templates, build_time(), jobs, pool=pool)
+        theme = templates / "theme.yaml"
+        text = theme.read_text("utf-8")
+        for old, new in (("  font_size: 10", "  font_size: 12"), ("  font_size: 7.5 ", "  font_size: 7.0 "),
+                         ('expectations: "What this role expects"', 'expectations: "Expected of this role"')):
+            assert old in text
+            text = text.replace(old, new, 1)
+        theme.write_text(text, "utf-8")
+        builder.build(framework, out, registry.load(), templates, build_time(), jobs, pool=pool)
+    finally:
+        if pool is not None:
+            pool.close()
+    # the clean build in a fresh process, which has loaded nothing of the theme before
+    subprocess.run([sys.executable, "-c", "from cfexport.cli import main; main()", "build", "--framework", str(fw),
+                    "--out", str(tmp_path / "clean"), "--templates", str(templates), "--jobs", "1"],
+                   check=True, capture_output=True)
+    assert _files(out) == _files(tmp_path / "clean")
+
+
 def test_clean_renders_everything_and_the_cli_says_what_was_reused(tmp_path, epoch):
     fw, out = _framework(tmp_path / "fw"), tmp_path / "out"
     args = ["build", "--framework", str(fw), "--out", str(out), "--templates", str(TEMPLATES), "--jobs", "1"]

@@ -199,17 +199,23 @@ def _misnamed(templates: Path) -> Path | None:
         return None
 
 
+def version(templates: Path) -> tuple:
+    """Which theme a cache of what it styles belongs to: the templates folder and its theme
+    file's modification time and size (`build --watch` keeps its processes while the theme is
+    edited; what they loaded from the theme before must not outlive it)."""
+    path = Path(templates).absolute() / THEME_FILE
+    try:
+        stat = path.stat()
+        return path.parent, stat.st_mtime_ns, stat.st_size
+    except OSError:
+        return path.parent, None, None
+
+
 def read_theme(templates: Path) -> tuple[dict, tuple[Problem, ...]]:
     """The theme as plain values, and its problems (errors and warnings) with file and line.
     No theme file: an empty theme (every exporter has its defaults). Read once per process
     and version of the file."""
-    path = Path(templates) / THEME_FILE
-    try:
-        stat = path.stat()
-        version = (stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        version = None
-    return _read_theme(Path(templates), version)
+    return _read_theme(Path(templates), version(templates)[1:])
 
 
 @lru_cache(maxsize=8)

@@ -279,12 +279,15 @@ class _Setup:
         return self._scaled[scale]
 
 
-_SETUPS: dict[tuple[Path, bool], _Setup] = {}
+_SETUPS: dict[tuple, _Setup] = {}
 
 
 def _setup(templates: Path, pair: bool = False) -> _Setup:
+    """The cards' settings, fonts and styles, made once per process and version of the theme."""
+    from cfexport.theme import version
+
     templates = Path(templates).absolute()
-    key = (templates, pair)
+    key = (version(templates), pair)
     if key not in _SETUPS:
         settings = load_settings(templates)
         if pair:

@@ -41,7 +41,7 @@ from cfexport.exporters.base import Context, ExportError
 from cfexport.model import Source
 from cfexport.repro import normalise_zip, write_normalised_zip
 from cfexport.text import ILLEGAL
-from cfexport.theme import THEME_FILE, hex_colour, paper as theme_paper, section
+from cfexport.theme import THEME_FILE, hex_colour, paper as theme_paper, section, version as theme_version
 
 MAX_CELL = 32_767  # Excel's limit, counted in UTF-16 code units
 MAX_SHEET_NAME = 31
@@ -199,15 +199,15 @@ _DEFAULT_HELP = (
     "give concrete examples: what you did, its impact, and a link. A rating is a summary of the "
     "evidence, not a tick box."
 )
-_settings_cache: dict[Path, Settings] = {}
+_settings_cache: dict[tuple, Settings] = {}
 
 
 def settings(templates: Path) -> Settings:
-    """The checked `xlsx` theme settings, loaded once per process."""
-    key = Path(templates)
+    """The checked `xlsx` theme settings, loaded once per process and version of the theme."""
+    key = theme_version(templates)
     found = _settings_cache.get(key)
     if found is None:
-        found = _settings_cache[key] = _load_settings(key)
+        found = _settings_cache[key] = _load_settings(Path(templates))
     return found
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cfexport.exporters.base import Context, ExportError
+from cfexport import theme
 from cfexport.theme import THEME_FILE, render_text, section
 from cfexport.text import ILLEGAL
 
@@ -114,9 +115,9 @@ _settings_cache: dict = {}
 
 
 def settings(templates: Path) -> Settings:
-    """The `docx:` section of theme.yaml, checked (once per process and templates folder)."""
+    """The `docx:` section of theme.yaml, checked (once per process and version of the theme)."""
     templates = Path(templates)
-    hit = _settings_cache.get(templates)
+    hit = _settings_cache.get(theme.version(templates))
     if hit is not None:
         return hit
     theme_file = templates / THEME_FILE
@@ -154,7 +155,7 @@ def settings(templates: Path) -> Settings:
     _check_text(logo_alt, f"{theme_file}: docx.logo_alt")
     result = Settings(templates / name, rows, labels, paper(templates, conf.get("page"), "docx.page"),
                       " ".join(logo_alt.split()))
-    _settings_cache[templates] = result
+    _settings_cache[theme.version(templates)] = result
     return result
 
 
