@@ -61,7 +61,6 @@ def _zygote(conns: list, warm: Callable, warm_args: tuple) -> None:
     Each worker serves its own connection; the ones forked here are reaped here."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
     _warm(warm, warm_args)
-    gc.collect()
     gc.freeze()  # what warming loaded is shared with the forked workers: keep collections off its pages
     children = []
     for i, conn in enumerate(conns[1:], 1):

@@ -38,10 +38,11 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
           watch: bool) -> None:
     """Export the framework with every exporter (or those named) into --out."""
     from cfexport import registry
-    from cfexport.output import check_out_folder
 
-    registry.check(list(formats_))  # an unknown --format is a usage error before anything is read
     if watch:
+        from cfexport.output import check_out_folder
+
+        registry.check(list(formats_))  # an unknown --format is a usage error before anything is read
         exporters = registry.load(list(formats_))
         templates = _templates_folder(templates_dir)
         check_out_folder(out_dir, framework_dir, templates)
@@ -52,9 +53,12 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
         return
     from cfexport import build as builder
 
-    # the workers start first: one imports the exporters and loads templates and fonts while the pages are
-    # read, then forks the others from itself
+    # the workers start first of all: one imports the exporters and loads templates and fonts while the
+    # pages are read, then forks the others from itself
     with _workers(builder, jobs, formats_, templates_dir) as pool:
+        from cfexport.output import check_out_folder
+
+        registry.check(list(formats_))  # an unknown --format is a usage error before anything is read
         fw = read_or_fail(framework_dir, strict, root=root).framework
         exporters = registry.load(list(formats_))
         templates = _templates(templates_dir)
