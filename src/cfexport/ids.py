@@ -85,12 +85,19 @@ SOURCE_KINDS = ("framework", "crafts", "areas", "levels", "expectations", "state
 
 def sources(framework: Framework, kind: str) -> Iterator[tuple[str, Source]]:
     """Where every node of one kind (`SOURCE_KINDS`) was written, by key, in page order; a
-    key met twice keeps its first place."""
+    key met twice (two areas with one id) keeps its first place and its last source, as a
+    dict of them all would. Two passes, so that the map is never held whole."""
     seen: set[str] = set()
+    last: dict[str, Source] = {}
+    for key, source in _sources(framework, kind):
+        if key in seen:
+            last[key] = source
+        seen.add(key)
+    seen.clear()
     for key, source in _sources(framework, kind):
         if key not in seen:
             seen.add(key)
-            yield key, source
+            yield key, last.get(key, source)
 
 
 def _sources(framework: Framework, kind: str) -> Iterator[tuple[str, Source]]:

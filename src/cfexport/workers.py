@@ -55,32 +55,52 @@ def _warm(warm: Callable | None, warm_args: tuple) -> None:
             pass
 
 
-def _zygote(conns: list, warm: Callable, warm_args: tuple) -> None:
+def _zygote(conns: list, theirs: list, warm: Callable, warm_args: tuple) -> None:
     """The first worker of a pool started ahead of the work: warm up, then fork the other
     workers from this process (they start warm, sharing its memory), then work as worker 0.
-    Each worker serves its own connection; the ones forked here are reaped here."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
-    _warm(warm, warm_args)
-    gc.freeze()  # what warming loaded is shared with the forked workers: keep collections off its pages
-    children = []
-    for i, conn in enumerate(conns[1:], 1):
-        pid = os.fork()
-        if pid == 0:  # a worker: its own connection only, and out with os._exit (no parent's clean-up)
-            code = 0
-            try:
-                for j, other in enumerate(conns):
-                    if j != i:
-                        other.close()
-                _main(conn, None, (), None)
-            except BaseException:  # noqa: BLE001
-                code = 1
-            finally:
-                os._exit(code)
-        children.append(pid)
+    Each worker serves its own connection; `theirs` are the main process's ends, closed here
+    so that a worker's pipe ends when the main process closes it (or dies). Stopped
+    (SIGTERM), this worker stops the ones it forked; it reaps them in any case."""
+    _worker_signals()
+    for conn in theirs:
         conn.close()
+    children: list[int] = []
+
+    def stop(_signum, _frame):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        raise SystemExit(1)
+
+    signal.signal(signal.SIGTERM, stop)
     try:
-        _main(conns[0], None, (), None)
+        _warm(warm, warm_args)
+        gc.freeze()  # what warming loaded is shared with the forked workers: keep collections off its pages
+        for i, conn in enumerate(conns[1:], 1):
+            try:
+                pid = os.fork()
+            except OSError:  # no more processes allowed: the main process finds this pipe closed
+                conn.close()
+                continue
+            if pid == 0:  # a worker: its own connection only, and out with os._exit (no parent's clean-up)
+                code = 0
+                try:
+                    signal.signal(signal.SIGTERM, _stop_worker)
+                    for j, other in enumerate(conns):
+                        if j != i:
+                            other.close()
+                    _main(conn, None, (), None, signals=False)
+                except BaseException:  # noqa: BLE001
+                    code = 1
+                finally:
+                    os._exit(code)
+            children.append(pid)
+            conn.close()
+        _main(conns[0], None, (), None, signals=False)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         for pid in children:
             try:
                 os.waitpid(pid, 0)
@@ -88,16 +108,42 @@ def _zygote(conns: list, warm: Callable, warm_args: tuple) -> None:
                 pass
 
 
+def _stop_worker(_signum, _frame):
+    """SIGTERM in a worker (the pool is closing after Ctrl-C or an error): end the way an
+    exception does, so that what the render holds on disk is cleaned up."""
+    raise SystemExit(1)
+
+
+def _worker_signals() -> None:
+    """Ctrl-C is the main process's to handle (it stops the workers); SIGTERM ends a worker
+    (whatever handler the main process had installed before the fork, such as --watch's)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+
+
 def _main(conn, setup: Callable | None, args: tuple, work: Callable | None, warm: Callable | None = None,
-          warm_args: tuple = ()) -> None:
+          warm_args: tuple = (), theirs: tuple = (), signals: bool = True) -> None:
     """A worker: warm up, set up (now, or when a ("setup", ...) message brings the state), then
-    answer each chunk with its results (or the exception)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops us
+    answer each chunk with its results (or the exception). `theirs`: the main process's pipe
+    ends this process inherited, closed here (a pipe must end when the main process closes it)."""
+    if signals:
+        _worker_signals()
+    for other in theirs:
+        other.close()
     _warm(warm, warm_args)
+    try:
+        _serve(conn, setup, args, work)
+    except OSError:  # the main process closed the pipe (Ctrl-C, an error elsewhere): nothing to answer
+        return
+
+
+def _serve(conn, setup: Callable | None, args: tuple, work: Callable | None) -> None:
     state = None
     if setup is not None:
         try:
             state = _start(setup, args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
             _send(conn, ("error", -1, exc))
             return
@@ -113,20 +159,29 @@ def _main(conn, setup: Callable | None, args: tuple, work: Callable | None, warm
                 setup, args, work = pickle.loads(message[1])
                 gc.unfreeze()
                 state = _start(setup, args)
-                _send(conn, ("ready", -1, None))
+                reply: tuple = ("ready", -1, None)
+            except (SystemExit, KeyboardInterrupt):
+                raise
             except BaseException as exc:  # noqa: BLE001
-                _send(conn, ("error", -1, exc))
+                reply = ("error", -1, exc)
+            _send(conn, reply)
             continue
         _, number, chunk = message
         try:
-            _send(conn, ("ok", number, [work(state, item) for item in chunk]))
+            reply = ("ok", number, [work(state, item) for item in chunk])
+        except (SystemExit, KeyboardInterrupt):
+            raise  # stopped: the pool is closing
         except BaseException as exc:  # noqa: BLE001
-            _send(conn, ("error", number, exc))
+            reply = ("error", number, exc)
+        _send(conn, reply)
 
 
 def _send(conn, message: tuple) -> None:
+    """Send an answer; OSError when the pipe is closed."""
     try:
         conn.send(message)
+    except OSError:
+        raise
     except Exception as exc:  # the exception itself does not pickle: send what it says
         if message[0] == "error":
             conn.send(("error", message[1], RuntimeError(f"{type(message[2]).__name__}: {message[2]}")))
@@ -178,7 +233,8 @@ class Pool:
         try:
             if setup is None and warm is not None and self.jobs > 1 and ctx.get_start_method() == "fork":
                 pipes = [ctx.Pipe() for _ in range(self.jobs)]
-                proc = ctx.Process(target=_zygote, args=([child for _, child in pipes], warm, warm_args),
+                proc = ctx.Process(target=_zygote, args=([child for _, child in pipes],
+                                                         [parent for parent, _ in pipes], warm, warm_args),
                                    daemon=True)
                 proc.start()
                 for parent, child in pipes:
@@ -189,7 +245,10 @@ class Pool:
                 return
             for _ in range(self.jobs):
                 parent, child = ctx.Pipe()
-                proc = ctx.Process(target=_main, args=(child, setup, args, work, warm, warm_args), daemon=True)
+                # forked, a worker has the main process's ends of every pipe made so far (spawned: none)
+                theirs = tuple(c for _, c in self._workers) + (parent,) if ctx.get_start_method() == "fork" else ()
+                proc = ctx.Process(target=_main, args=(child, setup, args, work, warm, warm_args, theirs),
+                                   daemon=True)
                 proc.start()
                 child.close()
                 self._workers.append((proc, parent))
@@ -219,11 +278,19 @@ class Pool:
         if not self._inherited:
             payload = pickle.dumps((setup, args, work), protocol=pickle.HIGHEST_PROTOCOL)
             for conn in conns:
-                conn.send(("setup", payload))
+                self._send(conn, ("setup", payload))
             for conn in conns:
                 self._answer(conn)  # "ready", or the setup's exception
         self._used = True
         yield from self._run(items, chunks, conns)
+
+    def _send(self, conn, message) -> None:
+        try:
+            conn.send(message)
+        except OSError:  # the worker is gone (it could not start, or was killed)
+            self.close()
+            raise WorkerDied("a worker process stopped unexpectedly; if the machine is short of memory or of "
+                             "processes, try fewer --jobs") from None
 
     def _answer(self, conn):
         try:
@@ -250,7 +317,7 @@ class Pool:
                 number = next(todo, None)
                 if number is None:
                     return
-                conn.send(("work", number, [items[i] for i in chunks[number]]))
+                self._send(conn, ("work", number, [items[i] for i in chunks[number]]))
                 pending[conn].append(number)
 
         try:

@@ -42,7 +42,6 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
     if watch:
         from cfexport.output import check_out_folder
 
-        registry.check(list(formats_))  # an unknown --format is a usage error before anything is read
         exporters = registry.load(list(formats_))
         templates = _templates_folder(templates_dir)
         check_out_folder(out_dir, framework_dir, templates)
@@ -58,9 +57,9 @@ def build(framework_dir: Path, root: str | None, out_dir: Path, formats_: tuple[
     with _workers(builder, jobs, formats_, templates_dir) as pool:
         from cfexport.output import check_out_folder
 
-        registry.check(list(formats_))  # an unknown --format is a usage error before anything is read
-        fw = read_or_fail(framework_dir, strict, root=root).framework
+        # an unknown --format, or a broken exporter plugin, is a usage error before anything is read
         exporters = registry.load(list(formats_))
+        fw = read_or_fail(framework_dir, strict, root=root).framework
         templates = _templates(templates_dir)
         check_out_folder(out_dir, framework_dir, templates)
         try:

@@ -1,4 +1,5 @@
-"""Review of the change 7c061ef..bbcdd64: cases the suite did not cover (each fails on the change as merged)."""
+"""Edge cases of the worker pool (a worker that fails, dies or cannot start; Ctrl-C) and of the streamed
+framework.json, found by reviewing the speed round's change."""
 
 from __future__ import annotations
 
@@ -163,15 +164,23 @@ def _double(state, item: int) -> int:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="fork")
-def test_a_pool_whose_first_worker_died_before_the_work_says_so(monkeypatch):
-    """The first worker is gone before `results` sends the state (it could not fork, or was killed while
-    the pages were read): sending the state fails with EPIPE, and the BrokenPipeError escapes instead of
-    WorkerDied. (`cfexport build` then exits 0 with nothing written: see the next test.)"""
+def test_a_pool_whose_first_worker_could_not_fork_the_others_says_so(monkeypatch):
+    """The first worker cannot fork the others (EAGAIN): it closes their pipes and sending them the
+    state is WorkerDied, never a BrokenPipeError (which the command line takes for a closed pipe
+    after `| head`, exit 0)."""
     _no_fork_in_workers(monkeypatch)
     with workers.Pool(2, warm=_no_warm) as pool:
+        with pytest.raises(workers.WorkerDied):
+            list(pool.results(_note_file, ("",), _double, [1, 2, 3, 4]))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork")
+def test_a_pool_whose_first_worker_was_killed_before_the_work_says_so():
+    with workers.Pool(2, warm=_no_warm) as pool:
         first = pool._workers[0][0]
+        time.sleep(0.3)
+        os.kill(first.pid, signal.SIGKILL)
         first.join(10)
-        assert first.exitcode not in (None, 0)
         with pytest.raises(workers.WorkerDied):
             list(pool.results(_note_file, ("",), _double, [1, 2, 3, 4]))
 
@@ -198,3 +207,52 @@ def test_a_build_whose_workers_could_not_start_does_not_exit_0_having_written_no
                                        "--jobs", "2"])
     wrote = (out / "framework.json").is_file()
     assert wrote or result.exit_code != 0, f"exit {result.exit_code}, nothing written, output: {result.output!r}"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="/proc")
+def test_ctrl_c_of_a_parallel_build_leaves_no_process_and_no_temporary_file_behind(tmp_path):
+    """Ctrl-C while `build --jobs 2` renders: the command stops, every worker (those the first one
+    forked too) ends, and no half-written workbook is left in the temporary folder."""
+    import subprocess
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench import make_framework
+
+    fw = make_framework(tmp_path / "fw", crafts=3, specialisms=4, levels=12, areas=40)  # some seconds to build
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", "from cfexport.cli import main; main()", "build", "--framework",
+                             str(fw), "--out", str(tmp_path / "out"), "--jobs", "2", "--clean"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, "TMPDIR": str(temp)})
+    deadline = time.monotonic() + 60
+    while not _descendants(proc.pid) and time.monotonic() < deadline:  # the workers have started
+        time.sleep(0.05)
+    time.sleep(1.0)  # rendering by now
+    seen = set(_descendants(proc.pid))
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and b"Traceback" not in err
+    deadline = time.monotonic() + 10
+    while [p for p in seen if _running(p)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert seen and not [p for p in seen if _running(p)]
+    assert not list(temp.iterdir())
+
+
+def _descendants(pid: int) -> list[int]:
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[-1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        children = [p for p, pp in parents.items() if pp == parent]
+        found += children
+        todo += children
+    return found
