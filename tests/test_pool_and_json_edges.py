@@ -207,6 +207,8 @@ def test_a_build_whose_workers_could_not_start_does_not_exit_0_having_written_no
                                        "--jobs", "2"])
     wrote = (out / "framework.json").is_file()
     assert wrote or result.exit_code != 0, f"exit {result.exit_code}, nothing written, output: {result.output!r}"
+    if not wrote:  # a worker that could not start is said plainly, not as an internal error of ours
+        assert result.exit_code == 3 and "worker process stopped" in result.output, result.output
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="/proc")

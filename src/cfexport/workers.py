@@ -37,8 +37,9 @@ _state: dict = {}  # this process's own state, made by `setup`
 IN_FLIGHT = 2  # chunks per worker sent ahead: one being worked on, one waiting (no round trip idles a core)
 
 
-class WorkerDied(Exception):
-    """A worker process ended without answering (killed, or out of memory)."""
+class WorkerDied(ChildProcessError):
+    """A worker process ended without answering (killed, out of memory, or it could not start).
+    An OSError, so the command line reports it as output that could not be written (exit 3)."""
 
 
 def _start(setup: Callable, args: tuple) -> object:
