@@ -28,21 +28,15 @@ def available() -> dict[str, EntryPoint]:
     return dict(sorted(found.items()))
 
 
-def check(names: list[str] | tuple[str, ...] | None = None) -> None:
-    """UnknownFormat when a name is not an installed exporter (nothing is imported)."""
+def load(names: list[str] | tuple[str, ...] | None = None) -> list:
+    """Exporter instances for `names` (all installed ones when empty), in the order asked."""
     installed = available()
-    unknown = [n for n in dict.fromkeys(names or ()) if n not in installed]
+    wanted = list(dict.fromkeys(names)) if names else list(installed)
+    unknown = [n for n in wanted if n not in installed]
     if unknown:
         raise UnknownFormat(
             f"unknown format {', '.join(repr(u) for u in unknown)}; installed: {', '.join(installed) or 'none'}"
         )
-
-
-def load(names: list[str] | tuple[str, ...] | None = None) -> list:
-    """Exporter instances for `names` (all installed ones when empty), in the order asked."""
-    check(names)
-    installed = available()
-    wanted = list(dict.fromkeys(names)) if names else list(installed)
     out = []
     for name in wanted:
         cls = installed[name].load()

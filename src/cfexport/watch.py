@@ -149,7 +149,6 @@ def _rebuild(framework_dir: Path, root, out_dir: Path, exporters: list, template
     from cfexport.output import OutputError
     from cfexport.readers import read_framework
     from cfexport.theme import check_theme
-    from cfexport.workers import WorkerDied
 
     kept = "; the previous output is kept"
     theme = check_theme(templates)
@@ -180,7 +179,7 @@ def _rebuild(framework_dir: Path, root, out_dir: Path, exporters: list, template
             click.echo(cli._located(framework_dir, problem), err=True)
         click.echo(f"not rebuilt: {exc.message}{kept}", err=True)
         return None
-    except (ExportError, OutputError, OSError, WorkerDied) as exc:  # (a worker that died is started again)
+    except (ExportError, OutputError, OSError) as exc:  # (OSError: also a worker that died, started again)
         click.echo(f"not rebuilt: {exc}{kept}", err=True)
         return None
     for problem in problems:
