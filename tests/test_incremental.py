@@ -316,6 +316,41 @@ def test_a_second_read_in_a_session_reuses_unchanged_pages_and_equals_a_fresh_re
         jekyll._Reader.read_level = real
 
 
+def test_a_session_parses_only_changed_front_matter_and_scans_the_readers_once_per_read(tmp_path, monkeypatch):
+    """In build --watch, a page's front matter is parsed again only when its text changed, each read
+    gets its own copy of it (what one read does to it cannot reach the next), and the installed
+    readers are looked up once per read, not once per reader."""
+    import importlib.metadata
+
+    from cfexport import frontmatter
+    from cfexport.readers import memo
+    from cfexport.readers import registry as readers
+
+    fw = _framework(tmp_path / "fw")
+    split_calls: list[str] = []
+    real_split = frontmatter.split
+    monkeypatch.setattr(frontmatter, "split", lambda text: split_calls.append(text) or real_split(text))
+    scans: list[str] = []
+    real_scan = importlib.metadata.entry_points
+    monkeypatch.setattr(readers, "entry_points", lambda **kw: scans.append(kw.get("group")) or real_scan(**kw))
+    pages = len(list(fw.rglob("*.md")))
+    with memo.session():
+        read_framework(fw)
+        assert len(split_calls) == pages and len(scans) == 1
+        split_calls.clear()
+        scans.clear()
+        _replace(fw / "craft0" / "level2.md", "title:", "nav_exclude: true\ntitle:")
+        again = read_framework(fw)
+        assert len(split_calls) == 1 and "nav_exclude" in split_calls[0]  # only the edited page
+        assert scans == []  # the same installed readers as the previous read
+        reader = readers.detect(fw)  # the readers still load from the remembered scan
+        assert reader is not None and reader.name == "jekyll"
+    assert again.framework == _fresh(fw).framework and again.problems == _fresh(fw).problems
+    scans.clear()
+    read_framework(fw)
+    assert len(scans) == 1  # outside a session: one scan per read (it was one per installed reader, and one more)
+
+
 def _replace(page: Path, old: str, new: str) -> None:
     text = page.read_text("utf-8")
     assert old in text

@@ -22,6 +22,7 @@ from cfexport.model import Craft, Framework, Level, Role
 
 _whole: list = []  # [(framework, digest)]: the last framework hashed whole (one build at a time)
 _index: list = []  # [(framework, {craft id: craft})]
+_headers: list = []  # [(framework, {craft id: craft_header})]: every role of a craft shares it
 _code: dict[str, bytes] = {}
 
 
@@ -80,7 +81,12 @@ def role_slice(framework: Framework, craft_id: str, specialism: str | None, numb
     role = Role(found, specialism, level)
     i = found.levels.index(level)
     nxt = Role(found, specialism, found.levels[i + 1]) if i + 1 < len(found.levels) else None
-    return b"\0".join((framework_header(framework), craft_header(found), _level(role),
+    if not (_headers and _headers[0][0] is framework):
+        _headers[:] = [(framework, {})]
+    header = _headers[0][1].get(craft_id)
+    if header is None:
+        header = _headers[0][1][craft_id] = craft_header(found)
+    return b"\0".join((framework_header(framework), header, _level(role),
                        _level(nxt) if nxt else b"-"))
 
 

@@ -347,9 +347,11 @@ class Pool:
         for proc, conn in self._workers:
             if proc is None:
                 continue
-            # a worker that never got work may still be warming up: it is stopped; the others finish
-            # what they are doing (and the first one waits for those it forked)
-            proc.join(2 if self._used else 0.1)
+            # a worker that never got work (a build with nothing to render) may still be warming up: it
+            # is stopped at once; the others finish what they are doing (and the first one waits for
+            # those it forked)
+            if self._used:
+                proc.join(2)
             if proc.is_alive():
                 proc.terminate()
                 proc.join(2)

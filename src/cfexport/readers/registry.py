@@ -15,6 +15,7 @@ are declared in pyproject.toml the same way a third-party package declares its o
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
@@ -26,7 +27,14 @@ DEFAULT = "jekyll"
 
 
 def available() -> dict[str, EntryPoint]:
-    """Installed readers by name (nothing is imported)."""
+    """Installed readers by name (nothing is imported). Scanning the installed packages takes
+    a few milliseconds; `build --watch` (a memo session) scans once per read, not per reader."""
+    from cfexport.readers import memo
+
+    return memo.remember(memo.key("reader entry points", sys.path), _scan)
+
+
+def _scan() -> dict[str, EntryPoint]:
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=GROUP):
         if ep.name in found and found[ep.name].value != ep.value:
@@ -36,9 +44,10 @@ def available() -> dict[str, EntryPoint]:
     return dict(sorted(found.items()))
 
 
-def load(name: str):
-    """The reader installed as `name`; UnknownFormat (a usage error) when there is none."""
-    installed = available()
+def load(name: str, installed: dict[str, EntryPoint] | None = None):
+    """The reader installed as `name` (among `installed`, when the caller has them); UnknownFormat
+    (a usage error) when there is none."""
+    installed = available() if installed is None else installed
     if name not in installed:
         raise UnknownFormat(f"unknown --from-format '{name}'; installed readers: "
                             f"{', '.join(installed) or 'none'}")
@@ -51,7 +60,8 @@ def load(name: str):
 
 def readers() -> list:
     """An instance of every installed reader, by name."""
-    return [load(name) for name in available()]
+    installed = available()
+    return [load(name, installed) for name in installed]
 
 
 def detect(path: Path):

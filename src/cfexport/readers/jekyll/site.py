@@ -306,7 +306,7 @@ def _read_page(root: Path, rel: str, path: Path, config: SiteConfig, problems: l
         return None
     text = fix_structure(clean_lines(normalise(text), rel, problems), rel, problems)
     try:
-        split = frontmatter.split(text)
+        split = _split(text)
     except frontmatter.FrontMatterError as exc:
         problems.append(Problem("error", Source(rel, exc.line), exc.message))
         return None
@@ -318,6 +318,24 @@ def _read_page(root: Path, rel: str, path: Path, config: SiteConfig, problems: l
     page = SitePage(rel, meta, split.body, split.body_line, lines, "")
     page.url = _url(rel, meta, config)
     return page
+
+
+def _split(text: str) -> frontmatter.Page:
+    """`frontmatter.split`; in a memo session (build --watch), a page whose text is unchanged
+    is not parsed again. Its front matter is a fresh copy each time (plain strings, lists and
+    dicts), so that nothing one read does to it reaches the next."""
+    from cfexport.readers import memo
+
+    page = memo.remember(memo.key("front matter", text), lambda: frontmatter.split(text))
+    return frontmatter.Page(_copy(page.meta), page.body, page.body_line) if page.meta else page
+
+
+def _copy(value):
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 def _defaults_for(rel: str, config: SiteConfig) -> dict:
