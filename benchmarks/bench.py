@@ -469,7 +469,7 @@ def main() -> None:
             only_level, f"{len(rendered)} rendered" + ("" if only_level else f" (expected {len(expected)})"))
         goals["incremental: byte-identical to a clean build"] = (identical, str(identical))
 
-        watch_seconds = watch_rebuild(tmp)
+        watch_seconds = watch_rebuild(tmp, 5)
         watch_ratio = watch_seconds / full["seconds"]
         results["watch_rebuild_seconds"] = watch_seconds
         rows.append(("build --watch: rebuild after one edit (--jobs 2)", f"{watch_seconds:.2f} s", "",
@@ -501,18 +501,36 @@ def main() -> None:
             "list": whole_process([exe, "list", "--framework", str(medium)]),
             "validate": whole_process([exe, "validate", "--framework", str(medium)]),
             "bare_python": whole_process([sys.executable, "-c", "pass"]),
+            # what any fresh process that renders must do first, whatever it reuses
+            "import_document_libraries": whole_process([sys.executable, "-c", "import cfexport.cli, docx, openpyxl, "
+                                                        "reportlab.pdfgen.canvas, reportlab.platypus"]),
         }
         start["serve_first_response"] = serve_first_response(medium, tmp)
+        imports = (start["import_document_libraries"] - start["bare_python"]) / full["seconds"]
+        fresh = "incremental, fresh process: one edited statement <= 0.25x the full build"
+        goals[fresh] = (goals[fresh][0], goals[fresh][1][:-1] + f"; importing the document libraries alone: "
+                        f"{imports:.2f}×)")
         results["startup_seconds"] = start
         for k, v in start.items():
             rows.append((f"start-up: {k}", f"{v:.3f} s", "", ""))
 
         sizes = (100, 200) if args.quick else (100, 1000)
         for people in sizes:
+            # the largest round twice, --jobs 1 and --jobs 2 alternately (a busy moment hits both alike): the
+            # faster of each, since another program can only add time
+            tries = 2 if people == sizes[-1] else 1
             for jobs in (1, 2):
-                r = packs_round(medium, tmp, people, jobs)
-                results[f"packs_{people}_jobs{jobs}"] = r
-                rows.append((f"packs: {people} people, --jobs {jobs}",
+                results[f"packs_{people}_jobs{jobs}_all_seconds"] = []
+            for t in range(tries):
+                for jobs in (1, 2):
+                    r = packs_round(medium, tmp, people, jobs, tmp / f"packs-{people}-{jobs}" if t == 0 else
+                                    tmp / f"packs-{people}-{jobs}-again")
+                    results[f"packs_{people}_jobs{jobs}_all_seconds"].append(r["seconds"])
+                    if t == 0 or r["seconds"] < results[f"packs_{people}_jobs{jobs}"]["seconds"]:
+                        results[f"packs_{people}_jobs{jobs}"] = r
+            for jobs in (1, 2):
+                r = results[f"packs_{people}_jobs{jobs}"]
+                rows.append((f"packs: {people} people, --jobs {jobs}" + (f" (faster of {tries})" if tries > 1 else ""),
                              f"{r['seconds']:.1f} s ({r['per_pack_ms']:.0f} ms/pack), {r['peak_mb_max_process']:.0f} MB",
                              "", ""))
         top = sizes[-1]
