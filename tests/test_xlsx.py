@@ -478,10 +478,15 @@ def _rows_spec():
     return rows
 
 
+ROW_DIMENSIONS = {3: {"hidden": True}, 8: {"outlineLevel": 1}}  # set on a row before it is appended
+
+
 def _append_fast(ws, styles):
     from cfexport.exporters.spreadsheet import append_row, text_cell, value_cell
 
     for r, (spec, height) in enumerate(_rows_spec(), 1):
+        for key, value in ROW_DIMENSIONS.get(r, {}).items():
+            setattr(ws.row_dimensions[r], key, value)
         cells = []
         for item in spec:
             if item is None:
@@ -525,19 +530,24 @@ def _append_reference(ws, styles):
                 cells.append(Cell(ws, row=1, column=1, value=item[1], style_array=styles.array(item[2])))
             else:
                 cells.append(_openpyxl_cell(ws, item))
+        for key, value in ROW_DIMENSIONS.get(r, {}).items():
+            setattr(ws.row_dimensions[r], key, value)
         if height is not None:
             ws.row_dimensions[r].height = round(min(409.0, max(height, 15.0)), 1)  # as set_height says
         ws.append(cells)
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["row-writer", "openpyxl-fallback"])
-def test_write_only_rows_are_the_xml_openpyxl_writes(fast, monkeypatch):
-    """`append_row` writes a row as one element; every part of the package, the sheets' XML and the styles above
-    all, is byte for byte what openpyxl's own writer makes of the same cells (hostile text, every kind of value,
-    heights, rows it hands to openpyxl), and also when it is not used (an openpyxl it does not know)."""
+@pytest.mark.parametrize("fast, batch", [(True, 64), (True, 3), (False, 64)],
+                         ids=["row-writer", "row-writer-small-batches", "openpyxl-fallback"])
+def test_write_only_rows_are_the_xml_openpyxl_writes(fast, batch, monkeypatch):
+    """`append_row` writes rows as lxml elements parsed a batch at a time; every part of the package, the sheets'
+    XML and the styles above all, is byte for byte what openpyxl's own writer makes of the same cells (hostile text,
+    every kind of value, heights and other row settings, rows it hands to openpyxl), and also when it is not used
+    (an openpyxl it does not know)."""
     from cfexport.exporters import spreadsheet
 
     monkeypatch.setattr(spreadsheet, "_FAST_ROWS", fast)
+    monkeypatch.setattr(spreadsheet._Rows, "BATCH", batch)
     ours, data = _write_only_rows(_append_fast)
     reference, _ = _write_only_rows(_append_reference)
     assert ours.keys() == reference.keys()
@@ -566,6 +576,7 @@ def test_write_only_rows_are_the_xml_openpyxl_writes(fast, monkeypatch):
     assert numbers == [0, 1, -5, 17, 2**53, 1.234567890123457e19, 1.5, 0, 1e-300, 3.141592653589793, 1e16, None, None]
     heights = [ws.row_dimensions[r].height for r in range(1, 8)]
     assert heights == [None, 15, 15, 20, 33.3, 409, 409]
+    assert ws.row_dimensions[3].hidden and ws.row_dimensions[8].outlineLevel == 1
 
 
 def test_write_only_rows_after_the_sheet_is_closed_are_refused():

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from lxml.etree import Element, XMLParser, fromstring
+from lxml.etree import XMLParser, fromstring
 from openpyxl import LXML as _LXML, Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
@@ -454,10 +454,11 @@ def append_row(ws, cells, height: float | None = None) -> int:
 # (`<c>`, `<is>`, `<t>`, `<v>`), and the workbook's list of styles asked for each cell's style
 # index; with a `Cell` made for each cell, that was most of the time of writing the competency
 # matrix. `_Rows` writes the same XML for the cells cfexport makes (literal text, numbers,
-# empty styled cells, plain formulas) as one lxml element per row, and hands any other row
-# (a hyperlink, a comment, a date, rich text...) to openpyxl's own `write_row` whole.
+# empty styled cells, plain formulas), a batch of rows parsed by lxml at a time, and hands any
+# other row (a hyperlink, a comment, a date, rich text...) to openpyxl's own `write_row` whole.
 #
-# The private parts of openpyxl (3.1) this depends on, used here and nowhere else:
+# The private parts of openpyxl (3.1) this module depends on, used here and nowhere else
+# (and, to save a workbook, `openpyxl.writer.excel.ExcelWriter`: see `_write_package`):
 # - `WriteOnlyWorksheet._get_writer()`, which makes `._writer`, a `WorksheetWriter` that has
 #   written what sits above the rows; its `.xf` generator, which `send(True)` answers with
 #   the sheet's lxml `xmlfile` and `send(None)` takes back; the sheet's `._rows`, the
@@ -466,7 +467,7 @@ def append_row(ws, cells, height: float | None = None) -> int:
 # - `WorksheetWriter.write_row(xf, cells, row_idx)`, for the rows `_Rows` does not write itself;
 # - `Workbook._cell_styles` (an `IndexedList` of `StyleArray`), whose `add` gives the index
 #   `Cell.style_id` gives;
-# - `Cell._value`, `._style`, `._comment`, `._hyperlink` (slots), read only.
+# - `Cell._value`, `._style`, `._comment`, `._hyperlink` (slots), read.
 # Should openpyxl not write with lxml (`openpyxl.LXML` false) or lack one of these, the rows
 # go through `ws.append` and openpyxl's own code, as before: slower, and the same file; the
 # sheet's `_values_to_row` is then replaced by `_Rows._placed` (which makes `Cell`s of the
@@ -479,14 +480,21 @@ _FAST_ROWS = bool(_LXML) and all((
     callable(getattr(WorksheetWriter, "write_row", None)),
     {"_value", "_style", "_comment", "_hyperlink", "data_type"} <= set(Cell.__slots__) | set(StyleableObject.__slots__),
 ))
-_MISSING = object()
 
 
 class _Rows:
-    """The rows of one write-only sheet (`append_row`), numbered, each written as one lxml
-    element (see above)."""
+    """The rows of one write-only sheet (`append_row`), numbered and written in order (see above).
 
-    __slots__ = ("ws", "count", "writer", "xf", "style_ids", "cell_styles", "letters", "heads", "parser")
+    Rows are written a batch at a time: the markup of a batch of rows (coordinates, style ids,
+    types, numbers, heights; no text) is parsed by lxml in one go, much faster than making the
+    elements one by one, or a row at a time; each text (and formula) is then set on its element,
+    so lxml checks and escapes it just as it does those openpyxl makes, and the rows are written.
+    """
+
+    BATCH = 64  # rows parsed at a time
+
+    __slots__ = ("ws", "count", "writer", "xf", "style_ids", "cell_styles", "letters", "heads", "parser",
+                 "pending", "texts", "empty")
 
     @classmethod
     def start(cls, ws) -> "_Rows":
@@ -512,10 +520,13 @@ class _Rows:
         self.style_ids: dict[bytes, str | None] = wb.__dict__.setdefault("_cf_style_ids", {})
         self.cell_styles = getattr(wb, "_cell_styles", None)
         self.letters: list[str] = [""]  # column letters by number
-        self.heads: dict[tuple, str] = {}  # (s, data type) -> a `<c>`'s attributes after `r`
+        self.heads: dict[tuple, str] = {}  # (style array as bytes, data type) -> `_head`
         # one parser per sheet (lxml's are not to be shared between threads); what it parses is
         # markup made here, without any text
         self.parser = XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+        self.pending: list[str] = []  # the markup of the rows of the batch
+        self.texts: list[str] = []  # of the batch's `<t>` and `<f>`, in order
+        self.empty: list[tuple[int, int]] = []  # (row, cell) of the batch's empty elements; cell -1: the row
 
     def _stream(self):
         """The sheet's `<sheetData>`, open until the sheet is closed (`WriteOnlyWorksheet.close`
@@ -531,12 +542,14 @@ class _Rows:
                     values = yield
                     self.append(values)
             except GeneratorExit:
-                pass
+                self.flush()
             finally:
                 self.xf = None
         self.writer.xf.send(None)
 
     def append(self, cells, height: float | None = None) -> int:
+        """`append_row`: the row joins the batch, or is written on its own after the batch (a
+        cell openpyxl writes, or a RowDimension set for the row). Returns the row's number."""
         ws = self.ws
         if self.writer is None:  # openpyxl's own way
             self.count = row_idx = self.count + 1
@@ -545,32 +558,73 @@ class _Rows:
             ws.append(cells)
             ws.row_dimensions.pop(row_idx, None)  # written with the row: no need to keep it
             return row_idx
-        xf = self.xf
-        if xf is None:
+        if self.xf is None:
             raise WorkbookAlreadySaved("The sheet is closed: no more rows can be added to it")
         self.count = row_idx = self.count + 1
-        dims = row_idx in ws.row_dimensions  # something set on the row beyond its height
-        row = self._row(cells, row_idx)
-        if row is None:  # a cell this does not write: the whole row as openpyxl writes it
-            if height is not None:
-                set_height(ws, row_idx, height)
-            try:
-                WorksheetWriter.write_row(self.writer, xf, self._placed(cells, row_idx), row_idx)
-            finally:
-                ws.row_dimensions.pop(row_idx, None)
+        made = self._cells(cells, row_idx)
+        if made is not None and row_idx not in ws.row_dimensions:
+            inner, texts, empty = made
+            n = len(self.pending)
+            # the row's attributes, as `WorksheetWriter.write_row` gives them: `r`, and those of a
+            # RowDimension of that height
+            if height is None:
+                self.pending.append(f'<row r="{row_idx}">{inner}</row>')
+            else:
+                self.pending.append(f'<row r="{row_idx}" ht="{"%.16g" % _height(height)}" customHeight="1">{inner}</row>')
+            if texts:
+                self.texts += texts
+            if empty:
+                self.empty += [(n, i) for i in empty]
+            elif not inner:
+                self.empty.append((n, -1))
+            if n + 1 >= self.BATCH:
+                self.flush()
             return row_idx
-        # the row's attributes, as `WorksheetWriter.write_row` gives them
-        row.set("r", str(row_idx))
-        if dims:  # openpyxl says what
-            if height is not None:
-                set_height(ws, row_idx, height)
-            for key, value in ws.row_dimensions.pop(row_idx):
-                row.set(key, value)
-        elif height is not None:  # what a RowDimension of that height gives
-            row.set("ht", "%.16g" % _height(height))
-            row.set("customHeight", "1")
-        xf.write(row)
+        # a row written on its own, after those before it
+        self.flush()
+        if height is not None:
+            set_height(ws, row_idx, height)
+        try:
+            if made is None:  # a cell this does not write: the whole row as openpyxl writes it
+                WorksheetWriter.write_row(self.writer, self.xf, self._placed(cells, row_idx), row_idx)
+            else:  # something set on the row beyond its height: openpyxl says what
+                inner, texts, empty = made
+                marks = [(0, i) for i in empty] if empty else [] if inner else [(0, -1)]
+                [row] = self._parse([f"<row>{inner}</row>"], texts, marks)
+                row.set("r", str(row_idx))
+                for key, value in ws.row_dimensions[row_idx]:
+                    row.set(key, value)
+                self.xf.write(row)
+        finally:
+            ws.row_dimensions.pop(row_idx, None)  # written with the row: no need to keep it
         return row_idx
+
+    def flush(self) -> None:
+        """Write the rows of the batch."""
+        if self.pending:
+            rows = self._parse(self.pending, self.texts, self.empty)
+            self.pending, self.texts, self.empty = [], [], []
+            self.xf.write(*rows)
+
+    def drop(self) -> None:
+        """Forget the rows not yet written (the workbook will not be saved)."""
+        self.pending, self.texts, self.empty = [], [], []
+
+    def _parse(self, rows: list[str], texts: list[str], empty) -> list:
+        """The `<row>` elements of `rows` (markup), `texts` set on their `<t>` and `<f>` in order, and
+        each of `empty` (row, cell) an element with no content written as openpyxl writes it,
+        `<c ...></c>` (`<v></v>` in a formula's cell, `<row ...></row>` when cell is -1)."""
+        batch = fromstring("<rows>" + "".join(rows) + "</rows>", self.parser)
+        if texts:
+            for element, text in zip(batch.iter("t", "f"), texts):
+                element.text = text
+        for r, i in empty:
+            element = batch[r] if i < 0 else batch[r][i]
+            if len(element):
+                element[-1].text = ""
+            else:
+                element.text = ""
+        return list(batch)
 
     def _placed(self, cells, row: int):
         """The cells of a row as openpyxl `Cell`s, numbered: what openpyxl's write-only sheet makes
@@ -592,37 +646,31 @@ class _Rows:
                 cell = Cell(self.ws, row=row, column=column, value=cell)
             yield cell
 
-    def _row(self, cells, row_idx: int):
-        """The `<row>` element (without its attributes), or None when a cell is not one this writes.
-
-        The row's elements are parsed from markup made here, in one go (much faster than making
-        them one by one), without any text: each text (and formula) is then set on its element,
-        so lxml checks and escapes it just as it does those openpyxl makes.
-        """
+    def _cells(self, cells, row_idx: int):
+        """The markup of the row's cells (no text), the row's texts and formulas in order, and
+        which of its cells are empty; None when a cell is not one this writes."""
         parts = []
-        texts = []  # of the row's `<t>` and `<f>`, in order
-        empty = None  # which of the row's `<c>` are empty
-        letters, ids, heads = self.letters, self.style_ids, self.heads
+        texts = []
+        empty = None
+        letters, heads = self.letters, self.heads
         suffix = str(row_idx)
         for column, cell in enumerate(cells, 1):
             if cell is None:
                 continue
-            if type(cell) is tuple:  # (value, data type, style array): `text_cell`, `value_cell`
+            if type(cell) is tuple:  # a RowCell, whose text `text_cell` has checked
                 value, kind, style = cell
             elif type(cell) is Cell and cell._comment is None and cell._hyperlink is None:
                 value, kind, style = cell._value, cell.data_type, cell._style
+                if type(value) is str and _ILLEGAL.search(value):  # openpyxl says what it says
+                    return None
                 cell.row, cell.column = row_idx, column
             else:
                 return None
-            if style is None:
-                sid = None
-            else:
-                key = style.tobytes()
-                sid = ids.get(key, _MISSING)
-                if sid is _MISSING:  # as `Cell.style_id`, for a cell `Cell.has_style` says is styled
-                    sid = ids[key] = str(self.cell_styles.add(StyleArray(style))) if any(style) else None
+            head = heads.get((None if style is None else style.tobytes(), kind))
+            if head is None:
+                head = self._head(style, kind)
             if value is None:
-                if sid is None:  # openpyxl leaves out an empty cell without a style
+                if not head.startswith(' s="'):  # openpyxl leaves out an empty cell without a style
                     continue
             elif kind == "s":
                 if type(value) is not str:
@@ -632,16 +680,8 @@ class _Rows:
                     return None
             elif kind != "f" or type(value) is not str:
                 return None
-            while len(letters) <= column:
-                letters.append(get_column_letter(len(letters)))
-            head = heads.get((sid, kind))
-            if head is None:  # the attributes after `r`, as openpyxl's `_set_attributes` orders them
-                head = "" if sid is None else f' s="{sid}"'
-                if kind == "s":
-                    head += ' t="inlineStr"'
-                elif kind != "f":
-                    head += f' t="{kind}"'
-                head = heads[(sid, kind)] = head + ">"
+            if column >= len(letters):
+                letters.extend(get_column_letter(c) for c in range(len(letters), column + 1))
             if value is None or value == "":
                 if empty is None:
                     empty = []
@@ -661,22 +701,23 @@ class _Rows:
                     empty = []
                 empty.append(len(parts))
                 parts.append(f'<c r="{letters[column]}{suffix}"{head}<f/><v/></c>')
-        if not parts:
-            row = Element("row")
-            row.text = ""  # `<row ...></row>`, as openpyxl writes it
-            return row
-        row = fromstring("<row>" + "".join(parts) + "</row>", self.parser)
-        if texts:
-            for element, text in zip(row.iter("t", "f"), texts):
-                element.text = text
-        if empty is not None:  # `<c ...></c>` and a formula's `<v></v>`, as openpyxl writes them
-            for i in empty:
-                c = row[i]
-                if len(c):
-                    c[-1].text = ""
-                else:
-                    c.text = ""
-        return row
+        return "".join(parts), texts, empty
+
+    def _head(self, style, kind: str) -> str:
+        """A `<c>`'s attributes after `r`, as openpyxl's `_set_attributes` writes them for a cell of
+        that style array and data type: `s` (its index in the workbook's styles, as `Cell.style_id`
+        gives it, for a cell `Cell.has_style` says is styled), then `t`."""
+        key = None if style is None else style.tobytes()
+        sid = self.style_ids.get(key) if key is not None else None
+        if key is not None and key not in self.style_ids:
+            sid = self.style_ids[key] = str(self.cell_styles.add(StyleArray(style))) if any(style) else None
+        head = "" if sid is None else f' s="{sid}"'
+        if kind == "s":
+            head += ' t="inlineStr"'
+        elif kind != "f":
+            head += f' t="{kind}"'
+        head = self.heads[(key, kind)] = head + ">"
+        return head
 
 
 def discard(wb: Workbook) -> None:
@@ -687,6 +728,9 @@ def discard(wb: Workbook) -> None:
         writer = getattr(ws, "_writer", None)
         if writer is None:  # no row yet: nothing on disk
             continue
+        rows = ws.__dict__.get("_cf_rows")
+        if rows is not None:
+            rows.drop()  # (not worth writing)
         if ws._rows is not None:
             ws._rows.close()
         writer.close()
