@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import subprocess
 import tempfile
@@ -22,7 +23,7 @@ from openpyxl.utils import range_boundaries
 from cfexport.cli import main
 from cfexport.compare import compare
 from cfexport.exporters.base import Context, ExportError
-from cfexport.exporters.spreadsheet import SheetNames
+from cfexport.exporters.spreadsheet import ERROR_TEXTS, SheetNames
 from cfexport.exporters.matrix import XlsxExporter
 from cfexport.model import Area, Craft, Expectation, Framework, Level, Role, Source, Statement
 from cfexport.packs.self_assessment import render_self_assessment
@@ -412,6 +413,204 @@ def test_left_out_areas_say_so_and_huge_cells_widen_their_column_with_a_warning(
     assert ws.column_dimensions["D"].width > 40 and ws.row_dimensions[3].height == 409
     assert len(ctx.problems) == 1 and "too long to show whole" in ctx.problems[0].message
     assert str(ctx.problems[0].source).startswith("plain/level2.md:")
+
+
+# --- write-only rows: the XML openpyxl's own writer writes -----------------------------
+
+ROW_TEXTS = [
+    "plain", " leading space", "trailing space ", "  both  ", "   ", "\nleading newline", "trailing newline\n",
+    "\ttab first", "line\nbreaks\r\nand\rreturns", "R&D <b>bold</b> & </para> &amp; &#169; &nbsp;", "]]>", "a]]>b",
+    "\"double\" 'single' `back`", "😀 emoji, 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 astral, 日本語, العربية, עברית, e\u0301", "\u0085 NEL \u2028 LS \u007f DEL \ufeff BOM",
+    "=1+1", "=HYPERLINK(\"http://evil.example\",\"x\")", "+44 20", "-2+3", "-- none --", "@SUM(A1:A2)", "#N/A", "#n/a",
+    "#REF!", "#", "TRUE", "0012", "1e5", "2024-01-02", "x" * 32_767, "😀" * 16_383 + "x", "",
+]
+ROW_NUMBERS = [0, 1, -5, 17, 2**53 + 1, 12345678901234567890, 1.5, -0.0, 1e-300, 3.141592653589793, 1e16, float("nan"),
+               float("inf")]
+
+
+def _write_only_rows(build):
+    """The parts of a write-only workbook whose rows `build(ws, styles)` appends, saved by openpyxl."""
+    from cfexport.exporters.spreadsheet import Styles, new_workbook, settings
+
+    wb = new_workbook(write_only=True)
+    styles = Styles(wb, settings(TEMPLATES))
+    for name in ("One", "Two"):  # the style indexes are the workbook's: shared by its sheets
+        ws = wb.create_sheet(name)
+        ws.column_dimensions["A"].width = 30
+        build(ws, styles)
+        ws.close()
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"}, buf.getvalue()  # (core: "now")
+
+
+def _rows_spec():
+    """Rows of cells as (kind, value, style) and a height: every kind of cell a write-only sheet holds, hostile text,
+    and the cells cfexport does not write itself (a hyperlink, a comment, a date, a bool, rich text, an array
+    formula), which openpyxl's own writer writes."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+    from openpyxl.comments import Comment
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    styles = ["cf text", "cf note", "cf number", "cf todo", "cf header"]
+    rows = []
+    for i, text in enumerate(ROW_TEXTS):  # text in every column, and a number, an empty styled cell, a gap
+        rows.append(([("text", text, styles[i % 5]), ("value", ROW_NUMBERS[i % len(ROW_NUMBERS)], "cf number"),
+                      ("value", None, "cf todo"), None, ("text", text, "cf header")],
+                     [None, 10, 15, 20.04, 33.333, 409, 500][i % 7]))
+    rows.append(([("value", n, "cf number") for n in ROW_NUMBERS], None))
+    rows.append(([], 30))  # an empty row, with a height
+    rows.append(([None, None], None))
+    rows.append(([("text", f"column {c}", "cf text") for c in range(1, 60)], 18))  # past Z and AZ
+    rows.append(([("value", "=SUM(B1:B3)", "cf number"), ("value", "=IF(A1<2,\"a&b\",\"<c>\")", "cf text"),
+                  ("value", "=", "cf text"), ("value", "=\"x\" ", "cf text")], None))  # formulas ("=" is text)
+    rows.append(([("cell", lambda c: setattr(c, "hyperlink", "https://example.com/?a=1&b=2"), "hyperlink"),
+                  ("text", "after a hyperlink", "cf text")], 40))
+    rows.append(([("cell", lambda c: setattr(c, "comment", Comment("a note & <more>", "cfexport")), "commented"),
+                  ("value", 3, "cf number")], None))
+    rows.append(([("cell", None, datetime(2024, 1, 2, 3, 4, 5)), ("cell", None, True), ("cell", None, False),
+                  ("cell", None, CellRichText("rich ", TextBlock(InlineFont(b=True), "bold"))),
+                  ("cell", None, ArrayFormula("A1:A2", "=SUM(B1:B2)")), ("cell", None, "#DIV/0!")], 25))
+    rows.append(([("text", "after the odd ones", "cf text"), ("raw", "unstyled", None), ("raw", None, None),
+                  ("raw", 7, None)], None))
+    return rows
+
+
+ROW_DIMENSIONS = {3: {"hidden": True}, 8: {"outlineLevel": 1}}  # set on a row before it is appended
+
+
+def _append_fast(ws, styles):
+    from cfexport.exporters.spreadsheet import append_row, text_cell, value_cell
+
+    for r, (spec, height) in enumerate(_rows_spec(), 1):
+        for key, value in ROW_DIMENSIONS.get(r, {}).items():
+            setattr(ws.row_dimensions[r], key, value)
+        cells = []
+        for item in spec:
+            if item is None:
+                cells.append(None)
+            elif item[0] == "text":
+                cells.append(text_cell(ws, item[1], item[2], styles))
+            elif item[0] == "value":
+                cells.append(value_cell(ws, item[1], item[2], styles))
+            else:
+                cells.append(_openpyxl_cell(ws, item))
+        assert append_row(ws, cells, height) == r
+
+
+def _openpyxl_cell(ws, item):
+    from openpyxl.cell.cell import Cell
+
+    kind, value, extra = item
+    if kind == "raw":
+        return Cell(ws, row=1, column=1, value=value)
+    cell = Cell(ws, row=1, column=1, value=extra)  # a value openpyxl types itself, as WriteOnlyCell makes it
+    if value is not None:
+        value(cell)
+    return cell
+
+
+def _append_reference(ws, styles):
+    """The same rows, as the cfexport before this writer made them (a `Cell` each, text stored as a string
+    whatever it looks like) and as openpyxl writes them itself (`ws.append`, the row's height set first)."""
+    from openpyxl.cell.cell import Cell
+
+    for r, (spec, height) in enumerate(_rows_spec(), 1):
+        cells = []
+        for item in spec:
+            if item is None:
+                cells.append(None)
+            elif item[0] == "text":
+                cell = Cell(ws, row=1, column=1, style_array=styles.array(item[2], item[1]))
+                cell._value, cell.data_type = item[1], "s"
+                cells.append(cell)
+            elif item[0] == "value":
+                cells.append(Cell(ws, row=1, column=1, value=item[1], style_array=styles.array(item[2])))
+            else:
+                cells.append(_openpyxl_cell(ws, item))
+        for key, value in ROW_DIMENSIONS.get(r, {}).items():
+            setattr(ws.row_dimensions[r], key, value)
+        if height is not None:
+            ws.row_dimensions[r].height = round(min(409.0, max(height, 15.0)), 1)  # as set_height says
+        ws.append(cells)
+
+
+@pytest.mark.parametrize("fast, batch", [(True, 64), (True, 3), (False, 64)],
+                         ids=["row-writer", "row-writer-small-batches", "openpyxl-fallback"])
+def test_write_only_rows_are_the_xml_openpyxl_writes(fast, batch, monkeypatch):
+    """`append_row` writes rows as lxml elements parsed a batch at a time; every part of the package, the sheets'
+    XML and the styles above all, is byte for byte what openpyxl's own writer makes of the same cells (hostile text,
+    every kind of value, heights and other row settings, rows it hands to openpyxl), and also when it is not used
+    (an openpyxl it does not know)."""
+    from cfexport.exporters import spreadsheet
+
+    monkeypatch.setattr(spreadsheet, "_FAST_ROWS", fast)
+    monkeypatch.setattr(spreadsheet._Rows, "BATCH", batch)
+    ours, data = _write_only_rows(_append_fast)
+    reference, _ = _write_only_rows(_append_reference)
+    assert ours.keys() == reference.keys()
+    for name in reference:
+        assert ours[name] == reference[name], name
+    sheet = ours["xl/worksheets/sheet1.xml"].decode("ascii")
+    assert sheet.count("<row ") == len(_rows_spec()) and 'xml:space="preserve"' in sheet and "&#128512;" in sheet
+    assert '<c r="BG' in sheet and "<f>IF(A1&lt;2" in sheet and "&amp;amp;" in sheet and "]]&gt;" in sheet
+
+    # read back: every text and number as it was given
+    wb = _load(data)
+    ws = wb["One"]
+    for r, text in enumerate(ROW_TEXTS, 1):
+        a, b, c, d, e = (ws.cell(r, col) for col in range(1, 6))
+        if text:
+            assert (a.value, a.data_type, e.value, e.font.b) == (text, "s", text, True)
+            assert bool(a.quotePrefix) == (text[0] in "=+-@\t" or text.upper() in ERROR_TEXTS), repr(text)
+        else:  # an empty string is an empty cell (as openpyxl writes it)
+            assert a.value is None and a.has_style
+        n = ROW_NUMBERS[(r - 1) % len(ROW_NUMBERS)]
+        # (openpyxl writes a number to 16 significant digits, and NaN or infinity as no value)
+        assert b.value == float("%.16g" % n) if math.isfinite(n) else b.value is None
+        assert c.value is None and c.has_style and c.fill.fgColor.rgb.endswith("FFF2CC")
+        assert d.value is None and not d.has_style
+    numbers = [ws.cell(len(ROW_TEXTS) + 1, col).value for col in range(1, len(ROW_NUMBERS) + 1)]
+    assert numbers == [0, 1, -5, 17, 2**53, 1.234567890123457e19, 1.5, 0, 1e-300, 3.141592653589793, 1e16, None, None]
+    heights = [ws.row_dimensions[r].height for r in range(1, 8)]
+    assert heights == [None, 15, 15, 20, 33.3, 409, 409]
+    assert ws.row_dimensions[3].hidden and ws.row_dimensions[8].outlineLevel == 1
+
+
+def test_write_only_rows_after_the_sheet_is_closed_are_refused():
+    from openpyxl.utils.exceptions import WorkbookAlreadySaved
+
+    from cfexport.exporters.spreadsheet import Styles, append_row, new_workbook, settings, text_cell
+
+    wb = new_workbook(write_only=True)
+    styles = Styles(wb, settings(TEMPLATES))
+    ws = wb.create_sheet("One")
+    append_row(ws, [text_cell(ws, "one", "cf text", styles)])
+    ws.append([text_cell(ws, "two: given to openpyxl's own append", "cf text", styles), 2])  # numbered on
+    ws.close()
+    with pytest.raises(WorkbookAlreadySaved):
+        append_row(ws, [text_cell(ws, "three", "cf text", styles)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert [[c.value for c in r] for r in _load(buf.getvalue())["One"].iter_rows()] == [
+        ["one", None], ["two: given to openpyxl's own append", 2]]
+
+
+def test_libreoffice_reads_write_only_rows_as_written(tmp_path):
+    soffice = need_tool("soffice")
+    _, data = _write_only_rows(_append_fast)
+    (tmp_path / "rows.xlsx").write_bytes(data)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
+                    "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", "--outdir",
+                    str(tmp_path), str(tmp_path / "rows.xlsx")], check=True, capture_output=True, timeout=180)
+    rows = list(csv.reader(io.StringIO((tmp_path / "rows-One.csv").read_text("utf-8"), newline="")))
+    for r, text in enumerate(ROW_TEXTS):
+        # (LibreOffice reads a CR, even one written as "&#13;", as a line end: so it does whoever wrote the XML)
+        assert rows[r][0] == rows[r][4] == text.replace("\r\n", "\n").replace("\r", "\n"), repr(text)
+    assert rows[len(ROW_TEXTS)][:4] == ["0", "1", "-5", "17"]
+    assert rows[len(ROW_TEXTS) + 3][:3] == ["column 1", "column 2", "column 3"]
 
 
 # --- theme settings --------------------------------------------------------------------

@@ -286,32 +286,41 @@ def _long_sheet(ws, framework: Framework, styles: Styles, context: Context) -> N
     declare_size(ws, count + 1, len(LONG_COLUMNS))
     append_row(ws, [text_cell(ws, name, "cf header", styles) for name in LONG_COLUMNS],
                row_height(s, max(wrapped_lines(n, w) for n, w in zip(LONG_COLUMNS, widths))))
+    # The cells of a write-only sheet are values (`RowCell`), which one row or many may hold: those that
+    # repeat are made once, when first needed (so any warning about their text comes in the same order)
+    defined = text_cell(ws, STATUS_DEFINED, "cf text", styles)
+    todo = [text_cell(ws, STATUS_TODO, "cf todo", styles), value_cell(ws, None, "cf todo", styles),
+            value_cell(ws, None, "cf todo", styles)]
     row = 1
     for craft in framework.crafts:
         craft_lines = wrapped_lines(craft.title, widths[0])
+        craft_cell = None
         for level in craft.levels:
             level_lines = max(craft_lines, wrapped_lines(level.name, widths[4]))
+            level_cells = None
             for exp in level.expectations:
                 area = craft.area(exp.area_id)
                 area_title = area.title if area else exp.area_title
                 spec = exp.specialism or "shared"
                 base_lines = max(level_lines, wrapped_lines(spec, widths[1]), wrapped_lines(area_title, widths[2]),
                                  wrapped_lines(exp.source.file, widths[8]))
+                first = None  # the row's first five cells
                 for number, (st, source) in enumerate(_long_items(exp), 1):
-                    cells = [text_cell(ws, craft.title, "cf text", styles, craft.source, context),
-                             text_cell(ws, spec, "cf text", styles, exp.source, context),
-                             text_cell(ws, area_title, "cf text", styles, exp.source, context),
-                             value_cell(ws, level.number, "cf number", styles),
-                             text_cell(ws, level.name, "cf text", styles, level.source, context)]
+                    if first is None:
+                        if craft_cell is None:
+                            craft_cell = text_cell(ws, craft.title, "cf text", styles, craft.source, context)
+                        first = [craft_cell, text_cell(ws, spec, "cf text", styles, exp.source, context),
+                                 text_cell(ws, area_title, "cf text", styles, exp.source, context)]
+                        if level_cells is None:
+                            level_cells = [value_cell(ws, level.number, "cf number", styles),
+                                           text_cell(ws, level.name, "cf text", styles, level.source, context)]
+                        first += level_cells
                     if st is None:
-                        cells += [text_cell(ws, STATUS_TODO, "cf todo", styles),
-                                  value_cell(ws, None, "cf todo", styles),
-                                  value_cell(ws, None, "cf todo", styles)]
+                        cells = first + todo
                         lines = base_lines
                     else:
-                        cells += [text_cell(ws, STATUS_DEFINED, "cf text", styles),
-                                  value_cell(ws, number, "cf number", styles),
-                                  text_cell(ws, st.text, "cf text", styles, source, context, "this statement")]
+                        cells = first + [defined, value_cell(ws, number, "cf number", styles),
+                                         text_cell(ws, st.text, "cf text", styles, source, context, "this statement")]
                         lines = max(base_lines, wrapped_lines(st.text, widths[7]))
                     cells += [text_cell(ws, source.file, "cf text", styles, source, context),
                               value_cell(ws, source.line, "cf number", styles)]

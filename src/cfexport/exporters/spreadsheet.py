@@ -22,20 +22,28 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from openpyxl import Workbook
+from lxml.etree import XMLParser, fromstring
+from openpyxl import LXML as _LXML, Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
+from openpyxl.styles.styleable import StyleableObject
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import WorkbookAlreadySaved
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from cfexport.exporters.base import Context, ExportError
 from cfexport.model import Source
@@ -348,12 +356,18 @@ class Styles:
 
 # --- cells ------------------------------------------------------------------------
 
+# A cell of a row of a write-only sheet, as `text_cell` and `value_cell` make it for `append_row`:
+# (value, openpyxl's data type, style array). Lighter than a `Cell`, which is made only should
+# openpyxl's own code write the row; the style array is the `Styles` one, never changed.
+RowCell = tuple
+
+
 def text_cell(ws, text: str, style: str, styles: Styles, source: Source | None = None,
               context: Context | None = None, what: str = "this text", row: int = 1,
-              column: int = 1) -> Cell:
+              column: int = 1) -> Cell | RowCell:
     """`text` as a literal string cell of `ws`: never a formula, never an error value, never
     cut. Not yet on the sheet: `put_text` places it, or a row of a write-only sheet holds it
-    (`append_row`, which numbers the cells).
+    (`append_row`, which numbers the cells; for a write-only sheet this is a `RowCell`).
 
     The text is checked here (length, characters) and then stored as it is with type
     "s": openpyxl's own `cell.value = ...` would make "=..." a formula, "#N/A" an error
@@ -362,15 +376,19 @@ def text_cell(ws, text: str, style: str, styles: Styles, source: Source | None =
     check_length(text, source, what)
     if _ILLEGAL.search(text):
         text = clean(text, source, context, what)
+    if isinstance(ws, WriteOnlyWorksheet):
+        return (text, "s", styles.array(style, text))
     cell = Cell(ws, row=row, column=column, style_array=styles.array(style, text))
     cell._value = text
     cell.data_type = "s"
     return cell
 
 
-def value_cell(ws, value, style: str, styles: Styles, row: int = 1, column: int = 1) -> Cell:
+def value_cell(ws, value, style: str, styles: Styles, row: int = 1, column: int = 1) -> Cell | RowCell:
     """A cell of a value of ours (a number, or a formula cfexport built), or an empty styled
     cell when `value` is None; not yet on the sheet (see `text_cell`)."""
+    if (value is None or type(value) is int or type(value) is float) and isinstance(ws, WriteOnlyWorksheet):
+        return (value, "n", styles.array(style))  # what `Cell.value = value` makes of it
     return Cell(ws, row=row, column=column, value=value, style_array=styles.array(style))
 
 
@@ -422,28 +440,284 @@ def declare_size(ws, last_row: int, last_col: int) -> None:
     ws.calculate_dimension = lambda: ref  # what openpyxl's writer asks a sheet for
 
 
-def _placed(cells, row: int):
-    """The cells of a row, numbered: what openpyxl's write-only sheet does with what it is
-    given (`_values_to_row`), without first trying each cell as a value, which raises and
-    catches an exception per cell (a third of the time of writing the sheet)."""
-    for column, cell in enumerate(cells, 1):
-        if cell is not None:
-            cell.row, cell.column = row, column
-            yield cell
-
-
 def append_row(ws, cells, height: float | None = None) -> int:
     """Append the next row of a write-only sheet: `cells` in column order from A (None
-    where a column is empty), at `height` points when given. Returns the row's number."""
-    row = ws.__dict__.get("_cf_rows", 0) + 1
-    if row == 1:  # (were openpyxl to stop calling it, its own way gives the same rows)
-        ws._values_to_row = _placed
-    ws._cf_rows = row
-    if height is not None:
-        set_height(ws, row, height)
-    ws.append(cells)
-    ws.row_dimensions.pop(row, None)  # written with the row: no need to keep it
-    return row
+    where a column is empty), made by `text_cell` and `value_cell` (or openpyxl cells), at
+    `height` points when given. Returns the row's number."""
+    rows = ws.__dict__.get("_cf_rows")
+    if rows is None:
+        rows = _Rows.start(ws)
+    return rows.append(cells, height)
+
+
+# openpyxl writes a row of a write-only sheet a cell at a time: a context manager per element
+# (`<c>`, `<is>`, `<t>`, `<v>`), and the workbook's list of styles asked for each cell's style
+# index; with a `Cell` made for each cell, that was most of the time of writing the competency
+# matrix. `_Rows` writes the same XML for the cells cfexport makes (literal text, numbers,
+# empty styled cells, plain formulas), a batch of rows parsed by lxml at a time, and hands any
+# other row (a hyperlink, a comment, a date, rich text...) to openpyxl's own `write_row` whole.
+#
+# The private parts of openpyxl (3.1) this module depends on, used here and nowhere else
+# (and, to save a workbook, `openpyxl.writer.excel.ExcelWriter`: see `_write_package`):
+# - `WriteOnlyWorksheet._get_writer()`, which makes `._writer`, a `WorksheetWriter` that has
+#   written what sits above the rows; its `.xf` generator, which `send(True)` answers with
+#   the sheet's lxml `xmlfile` and `send(None)` takes back; the sheet's `._rows`, the
+#   generator that holds `<sheetData>` open, which `close()` ends: `_Rows._stream` stands in
+#   for openpyxl's (`_write_rows`), as `WriteOnlyWorksheet.append` would start it;
+# - `WorksheetWriter.write_row(xf, cells, row_idx)`, for the rows `_Rows` does not write itself;
+# - `Workbook._cell_styles` (an `IndexedList` of `StyleArray`), whose `add` gives the index
+#   `Cell.style_id` gives;
+# - `Cell._value`, `._style`, `._comment`, `._hyperlink` (slots), read.
+# Should openpyxl not write with lxml (`openpyxl.LXML` false) or lack one of these, the rows
+# go through `ws.append` and openpyxl's own code, as before: slower, and the same file; the
+# sheet's `_values_to_row` is then replaced by `_Rows._placed` (which makes `Cell`s of the
+# `RowCell`s), as it was before `_Rows`.
+# tests/test_xlsx.py compares the sheet XML written here with what openpyxl's own writer
+# writes for the same cells, hostile text included.
+
+_FAST_ROWS = bool(_LXML) and all((
+    callable(getattr(WriteOnlyWorksheet, "_get_writer", None)),
+    callable(getattr(WorksheetWriter, "write_row", None)),
+    {"_value", "_style", "_comment", "_hyperlink", "data_type"} <= set(Cell.__slots__) | set(StyleableObject.__slots__),
+))
+
+
+class _Rows:
+    """The rows of one write-only sheet (`append_row`), numbered and written in order (see above).
+
+    Rows are written a batch at a time: the markup of a batch of rows (coordinates, style ids,
+    types, numbers, heights; no text) is parsed by lxml in one go, much faster than making the
+    elements one by one, or a row at a time; each text (and formula) is then set on its element,
+    so lxml checks and escapes it just as it does those openpyxl makes, and the rows are written.
+    """
+
+    BATCH = 64  # rows parsed at a time
+
+    __slots__ = ("ws", "count", "writer", "xf", "style_ids", "cell_styles", "letters", "heads", "parser",
+                 "pending", "texts", "empty")
+
+    @classmethod
+    def start(cls, ws) -> "_Rows":
+        """Before the sheet's first row."""
+        rows = ws._cf_rows = cls(ws)
+        if (_FAST_ROWS and isinstance(ws, WriteOnlyWorksheet) and ws._writer is None and ws._rows is None
+                and isinstance(rows.cell_styles, IndexedList)):
+            ws._get_writer()  # the sheet's file, with what sits above the rows
+            ws._rows = rows._stream()  # as `WriteOnlyWorksheet.append` starts its own
+            next(ws._rows)
+        else:
+            ws._values_to_row = rows._placed
+        return rows
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.count = 0
+        self.writer = None
+        self.xf = None  # the sheet's lxml xmlfile, inside `<sheetData>`, while rows go there
+        wb = ws.parent
+        # a style array (as bytes) -> the `s` openpyxl writes for it (None for no style); one map
+        # per workbook, as the index is the workbook's
+        self.style_ids: dict[bytes, str | None] = wb.__dict__.setdefault("_cf_style_ids", {})
+        self.cell_styles = getattr(wb, "_cell_styles", None)
+        self.letters: list[str] = [""]  # column letters by number
+        self.heads: dict[tuple, str] = {}  # (style array as bytes, data type) -> `_head`
+        # one parser per sheet (lxml's are not to be shared between threads); what it parses is
+        # markup made here, without any text
+        self.parser = XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+        self.pending: list[str] = []  # the markup of the rows of the batch
+        self.texts: list[str] = []  # of the batch's `<t>` and `<f>`, in order
+        self.empty: list[tuple[int, int]] = []  # (row, cell) of the batch's empty elements; cell -1: the row
+
+    def _stream(self):
+        """The sheet's `<sheetData>`, open until the sheet is closed (`WriteOnlyWorksheet.close`
+        and `discard` close this generator): what `WriteOnlyWorksheet._write_rows` does, but for
+        rows that `append` writes straight into the file. A row given to the sheet's own
+        `append` comes in here."""
+        self.writer = self.ws._writer
+        xf = self.writer.xf.send(True)
+        with xf.element("sheetData"):
+            self.xf = xf
+            try:
+                while True:
+                    values = yield
+                    self.append(values)
+            except GeneratorExit:
+                self.flush()
+            finally:
+                self.xf = None
+        self.writer.xf.send(None)
+
+    def append(self, cells, height: float | None = None) -> int:
+        """`append_row`: the row joins the batch, or is written on its own after the batch (a
+        cell openpyxl writes, or a RowDimension set for the row). Returns the row's number."""
+        ws = self.ws
+        if self.writer is None:  # openpyxl's own way
+            self.count = row_idx = self.count + 1
+            if height is not None:
+                set_height(ws, row_idx, height)
+            ws.append(cells)
+            ws.row_dimensions.pop(row_idx, None)  # written with the row: no need to keep it
+            return row_idx
+        if self.xf is None:
+            raise WorkbookAlreadySaved("The sheet is closed: no more rows can be added to it")
+        self.count = row_idx = self.count + 1
+        made = self._cells(cells, row_idx)
+        if made is not None and row_idx not in ws.row_dimensions:
+            inner, texts, empty = made
+            n = len(self.pending)
+            # the row's attributes, as `WorksheetWriter.write_row` gives them: `r`, and those of a
+            # RowDimension of that height
+            if height is None:
+                self.pending.append(f'<row r="{row_idx}">{inner}</row>')
+            else:
+                self.pending.append(f'<row r="{row_idx}" ht="{"%.16g" % _height(height)}" customHeight="1">{inner}</row>')
+            if texts:
+                self.texts += texts
+            if empty:
+                self.empty += [(n, i) for i in empty]
+            elif not inner:
+                self.empty.append((n, -1))
+            if n + 1 >= self.BATCH:
+                self.flush()
+            return row_idx
+        # a row written on its own, after those before it
+        self.flush()
+        if height is not None:
+            set_height(ws, row_idx, height)
+        try:
+            if made is None:  # a cell this does not write: the whole row as openpyxl writes it
+                WorksheetWriter.write_row(self.writer, self.xf, self._placed(cells, row_idx), row_idx)
+            else:  # something set on the row beyond its height: openpyxl says what
+                inner, texts, empty = made
+                marks = [(0, i) for i in empty] if empty else [] if inner else [(0, -1)]
+                [row] = self._parse([f"<row>{inner}</row>"], texts, marks)
+                row.set("r", str(row_idx))
+                for key, value in ws.row_dimensions[row_idx]:
+                    row.set(key, value)
+                self.xf.write(row)
+        finally:
+            ws.row_dimensions.pop(row_idx, None)  # written with the row: no need to keep it
+        return row_idx
+
+    def flush(self) -> None:
+        """Write the rows of the batch."""
+        if self.pending:
+            rows = self._parse(self.pending, self.texts, self.empty)
+            self.pending, self.texts, self.empty = [], [], []
+            self.xf.write(*rows)
+
+    def drop(self) -> None:
+        """Forget the rows not yet written (the workbook will not be saved)."""
+        self.pending, self.texts, self.empty = [], [], []
+
+    def _parse(self, rows: list[str], texts: list[str], empty) -> list:
+        """The `<row>` elements of `rows` (markup), `texts` set on their `<t>` and `<f>` in order, and
+        each of `empty` (row, cell) an element with no content written as openpyxl writes it,
+        `<c ...></c>` (`<v></v>` in a formula's cell, `<row ...></row>` when cell is -1)."""
+        batch = fromstring("<rows>" + "".join(rows) + "</rows>", self.parser)
+        if texts:
+            for element, text in zip(batch.iter("t", "f"), texts):
+                element.text = text
+        for r, i in empty:
+            element = batch[r] if i < 0 else batch[r][i]
+            if len(element):
+                element[-1].text = ""
+            else:
+                element.text = ""
+        return list(batch)
+
+    def _placed(self, cells, row: int):
+        """The cells of a row as openpyxl `Cell`s, numbered: what openpyxl's write-only sheet makes
+        of what it is given (`_values_to_row`), without first trying each cell as a value (which
+        raises and catches an exception per cell). A value (given to the sheet's own `append`)
+        becomes a cell as openpyxl makes it."""
+        for column, cell in enumerate(cells, 1):
+            if cell is None:
+                continue
+            if type(cell) is tuple:  # a RowCell
+                value, kind, style = cell
+                cell = Cell(self.ws, row=row, column=column, style_array=style)
+                cell._value, cell.data_type = value, kind
+            elif isinstance(cell, Cell):
+                cell.row, cell.column = row, column
+                if cell._hyperlink is not None:
+                    cell._hyperlink.ref = cell.coordinate
+            else:
+                cell = Cell(self.ws, row=row, column=column, value=cell)
+            yield cell
+
+    def _cells(self, cells, row_idx: int):
+        """The markup of the row's cells (no text), the row's texts and formulas in order, and
+        which of its cells are empty; None when a cell is not one this writes."""
+        parts = []
+        texts = []
+        empty = None
+        letters, heads = self.letters, self.heads
+        suffix = str(row_idx)
+        for column, cell in enumerate(cells, 1):
+            if cell is None:
+                continue
+            if type(cell) is tuple:  # a RowCell, whose text `text_cell` has checked
+                value, kind, style = cell
+            elif type(cell) is Cell and cell._comment is None and cell._hyperlink is None:
+                value, kind, style = cell._value, cell.data_type, cell._style
+                if type(value) is str and _ILLEGAL.search(value):  # openpyxl says what it says
+                    return None
+                cell.row, cell.column = row_idx, column
+            else:
+                return None
+            head = heads.get((None if style is None else style.tobytes(), kind))
+            if head is None:
+                head = self._head(style, kind)
+            if value is None:
+                if not head.startswith(' s="'):  # openpyxl leaves out an empty cell without a style
+                    continue
+            elif kind == "s":
+                if type(value) is not str:
+                    return None
+            elif kind == "n":
+                if (type(value) is not int and type(value) is not float) or not math.isfinite(value):
+                    return None
+            elif kind != "f" or type(value) is not str:
+                return None
+            if column >= len(letters):
+                letters.extend(get_column_letter(c) for c in range(len(letters), column + 1))
+            if value is None or value == "":
+                if empty is None:
+                    empty = []
+                empty.append(len(parts))
+                parts.append(f'<c r="{letters[column]}{suffix}"{head}</c>')
+            elif kind == "s":
+                texts.append(value)
+                if value != value.strip():
+                    parts.append(f'<c r="{letters[column]}{suffix}"{head}<is><t xml:space="preserve"/></is></c>')
+                else:
+                    parts.append(f'<c r="{letters[column]}{suffix}"{head}<is><t/></is></c>')
+            elif kind == "n":
+                parts.append(f'<c r="{letters[column]}{suffix}"{head}<v>{"%.16g" % value}</v></c>')
+            else:  # a formula, without its "=", and an empty value
+                texts.append(value[1:])
+                if empty is None:
+                    empty = []
+                empty.append(len(parts))
+                parts.append(f'<c r="{letters[column]}{suffix}"{head}<f/><v/></c>')
+        return "".join(parts), texts, empty
+
+    def _head(self, style, kind: str) -> str:
+        """A `<c>`'s attributes after `r`, as openpyxl's `_set_attributes` writes them for a cell of
+        that style array and data type: `s` (its index in the workbook's styles, as `Cell.style_id`
+        gives it, for a cell `Cell.has_style` says is styled), then `t`."""
+        key = None if style is None else style.tobytes()
+        sid = self.style_ids.get(key) if key is not None else None
+        if key is not None and key not in self.style_ids:
+            sid = self.style_ids[key] = str(self.cell_styles.add(StyleArray(style))) if any(style) else None
+        head = "" if sid is None else f' s="{sid}"'
+        if kind == "s":
+            head += ' t="inlineStr"'
+        elif kind != "f":
+            head += f' t="{kind}"'
+        head = self.heads[(key, kind)] = head + ">"
+        return head
 
 
 def discard(wb: Workbook) -> None:
@@ -454,6 +728,9 @@ def discard(wb: Workbook) -> None:
         writer = getattr(ws, "_writer", None)
         if writer is None:  # no row yet: nothing on disk
             continue
+        rows = ws.__dict__.get("_cf_rows")
+        if rows is not None:
+            rows.drop()  # (not worth writing)
         if ws._rows is not None:
             ws._rows.close()
         writer.close()
@@ -477,8 +754,13 @@ class _FlexibleRow(RowDimension):
         return False
 
 
+def _height(points: float) -> float:
+    """A row height as cfexport writes it: 15 to 409 points, to a tenth."""
+    return round(min(MAX_ROW_HEIGHT, max(points, 15.0)), 1)
+
+
 def set_height(ws, row: int, points: float, fixed: bool = True) -> None:
-    points = round(min(MAX_ROW_HEIGHT, max(points, 15.0)), 1)
+    points = _height(points)
     if fixed:
         ws.row_dimensions[row].height = points
     else:
@@ -559,7 +841,7 @@ def save(wb: Workbook, context: Context, title: str, creator: str, subject: str 
     """The workbook's bytes, identical for identical content and build time."""
     _set_properties(wb, context, title, creator, subject, keywords)
     buf = io.BytesIO()
-    wb.save(buf)
+    _write_package(wb, buf)
     data = _cache_formula_values(buf.getvalue(), wb)
     return normalise_zip(data, context.build_time)
 
@@ -571,13 +853,27 @@ def save_to(out: BinaryIO, wb: Workbook, context: Context, title: str, creator: 
     time (a write-only workbook, whose rows were streamed to disk already)."""
     _set_properties(wb, context, title, creator, subject, keywords)
     with tempfile.TemporaryFile() as package:
-        wb.save(package)
+        _write_package(wb, package)
         if any(ws.__dict__.get("_cf_cached") for ws in wb.worksheets):  # formulas to fill in: a small workbook
             package.seek(0)
             out.write(normalise_zip(_cache_formula_values(package.read(), wb), context.build_time))
             return
         package.seek(0)
         write_normalised_zip(package, context.build_time, out)
+
+
+def _write_package(wb: Workbook, out: BinaryIO) -> None:
+    """What openpyxl's `Workbook.save` writes into `out`, with its parts stored rather than
+    deflated: `normalise_zip` and `write_normalised_zip` deflate every part again, and the
+    bytes they make depend only on the parts' contents, so deflating here as well only cost
+    time (a third of saving the competency matrix). The same steps as `Workbook.save` and
+    `openpyxl.writer.excel.save_workbook` (3.1), but for the zip's compression and that the
+    `modified` date stays the build time rather than now (the dates are set again anyway)."""
+    if wb.read_only:
+        raise TypeError("Workbook is read-only")
+    if wb.write_only and not wb.worksheets:
+        wb.create_sheet()
+    ExcelWriter(wb, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
 
 
 def _set_properties(wb: Workbook, context: Context, title: str, creator: str, subject: str, keywords: str) -> None:
@@ -596,8 +892,6 @@ def _set_properties(wb: Workbook, context: Context, title: str, creator: str, su
 def _cache_formula_values(data: bytes, wb: Workbook) -> bytes:
     """Store each formula's value (noted by put_value) beside it: openpyxl writes formulas with
     an empty value, which a preview that does not calculate shows as a blank cell."""
-    import zipfile
-
     sheets = {f"xl/worksheets/sheet{i}.xml": ws.__dict__.get("_cf_cached")
               for i, ws in enumerate(wb.worksheets, 1)}
     if not any(sheets.values()):
