@@ -351,6 +351,37 @@ def test_a_session_parses_only_changed_front_matter_and_scans_the_readers_once_p
     assert len(scans) == 1  # outside a session: one scan per read (it was one per installed reader, and one more)
 
 
+def test_keys_kept_between_watch_builds_equal_keys_computed_afresh(tmp_path):
+    """build --watch keeps each level's slice of the model from one build to the next (for the
+    level objects a read did not make again); every document's key is still the one a fresh
+    process computes, after an edit as before it."""
+    from datetime import datetime, timezone
+
+    from cfexport import fingerprint
+    from cfexport.exporters.base import Context
+    from cfexport.readers import memo
+
+    fw = _framework(tmp_path / "fw")
+    exporters = registry.load([])
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+    def keys(framework):
+        items, _ = builder.plan(framework, exporters)
+        context = Context.for_framework(framework, TEMPLATES, when)
+        return dict(zip((i.path for i in items), builder.document_keys(framework, exporters, items, context)))
+
+    with memo.session(), fingerprint.keep_between_builds():
+        before = keys(read_framework(fw).framework)
+        assert keys(read_framework(fw).framework) == before
+        _edit(fw, 2)
+        after = keys(read_framework(fw).framework)
+        assert after == keys(read_framework(fw).framework)
+    fresh = keys(_fresh(fw).framework)
+    assert after == fresh
+    changed = sorted(p for p in fresh if fresh[p] != before[p])
+    assert changed and all("level-2" in p or "level-1" in p or not p.endswith(".docx") for p in changed)
+
+
 def _replace(page: Path, old: str, new: str) -> None:
     text = page.read_text("utf-8")
     assert old in text

@@ -149,6 +149,7 @@ def document_keys(framework: Framework, exporters: list, items: list[Planned], c
     (`styled_by`, else all of them), the exporter and cfexport's code and version, the
     document's name and path, the framework's version and, under SOURCE_DATE_EPOCH, the
     build date (without it, a reused file keeps the date it was built on, as its `built` says)."""
+    fingerprint.next_build()
     by_name = {e.name: e for e in exporters}
     shared = [KEY_FORMAT, __version__.encode(), (framework.version or "").encode()]
     if reproducible():

@@ -15,8 +15,10 @@ An exporter may also name the files of the templates folder that style it
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
+from typing import Iterator
 
 from cfexport.model import Craft, Framework, Level, Role
 
@@ -67,8 +69,43 @@ def craft_slice(framework: Framework, craft_id: str) -> bytes:
     return framework_header(framework) + repr(found).encode("utf-8") if found else whole(framework)
 
 
+_kept: list = []  # [this build's, the previous build's] slices of levels, while `keep_between_builds()`
+
+
 def _level(role: Role) -> bytes:
+    """What one level asks of one specialism."""
+    if not _kept:
+        return _level_bytes(role)
+    # the same level object (a page `build --watch` did not read again) gives the same bytes; the
+    # entry holds the level itself, so its id cannot be another object's while it is kept
+    key = (id(role.level), role.specialism)
+    now, before = _kept
+    found = now.get(key) or before.get(key)
+    if found is None or found[0] is not role.level:
+        found = (role.level, _level_bytes(role))
+    now[key] = found
+    return found[1]
+
+
+def _level_bytes(role: Role) -> bytes:
     return (_header(role.level, "expectations") + repr(role.specialism) + repr(role.expectations())).encode("utf-8")
+
+
+@contextmanager
+def keep_between_builds() -> Iterator[None]:
+    """Builds inside (`build --watch`) reuse the slices of the levels the previous build used
+    (one build's worth is kept: `next_build` drops what the build before did not use)."""
+    _kept[:] = [{}, {}]
+    try:
+        yield
+    finally:
+        _kept.clear()
+
+
+def next_build() -> None:
+    """A build starts."""
+    if _kept:
+        _kept[:] = [{}, _kept[0]]
 
 
 def role_slice(framework: Framework, craft_id: str, specialism: str | None, number: int) -> bytes:

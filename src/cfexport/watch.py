@@ -53,7 +53,10 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
         signal.signal(signal.SIGTERM, interrupt)  # `kill` stops it as cleanly as Ctrl+C
     from cfexport.readers import memo
 
-    with memo.session():  # pages a save did not touch are not parsed again
+    from cfexport import fingerprint
+
+    # pages a save did not touch are not parsed again, nor their levels' slices of the model hashed again
+    with memo.session(), fingerprint.keep_between_builds():
         try:
             seen = _snapshot(watched, out)
             once("build")
