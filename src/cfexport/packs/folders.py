@@ -28,7 +28,7 @@ from cfexport.packs.requests import Pack, _identity
 
 PACK_RECORD = "pack.json"
 _MAX_RECORD = 64 * 1024
-CHUNK = 8  # at most this many packs of one move per chunk a worker is handed (see pack_chunks)
+CHUNK = 4  # at most this many packs of one move per chunk a worker is handed (see pack_chunks)
 
 
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
