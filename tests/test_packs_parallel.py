@@ -17,10 +17,10 @@ from cfexport import workers
 from cfexport.cli import main
 from cfexport.model import Problem, Source
 
-fork_only = pytest.mark.skipif(sys.platform == "win32", reason="the test counts calls in forked workers")
+fork_only = pytest.mark.skipif(sys.platform == "win32", reason="patches that only forked workers inherit")
 
-MOVES = [(spec, cur, tgt) for spec in ("ml-engineer", "edge-ml-engineer") for cur, tgt in ((5, 6), (6, 7), (7, 8),
-                                                                                          (5, 7))]  # 8 moves
+MOVES = [(spec, cur, tgt) for spec in ("ml-engineer", "edge-ml-engineer")
+         for cur, tgt in ((5, 6), (6, 7), (7, 8), (5, 7))]  # 8 moves
 
 
 def _rows(people: int, first: int = 0, manager: str = "Grace Hopper") -> list[str]:
