@@ -89,6 +89,7 @@ class StagedOutput:
         self.out = Path(out).resolve()
         self.replace_unlisted = replace_unlisted
         self.stage: Path | None = None
+        self._stage_real: Path | None = None  # the staging folder as made, resolved once (see _target)
         self._lock_fd: int | None = None
         self._made_out = False
 
@@ -109,6 +110,7 @@ class StagedOutput:
             self._clean_leftovers()
             self.stage = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.out))
             self.stage.chmod(0o777 & ~_umask())
+            self._stage_real = self.stage.resolve()
         except BaseException as exc:
             self.__exit__(type(exc), exc, None)
             if isinstance(exc, OSError):
@@ -160,7 +162,9 @@ class StagedOutput:
         if parts[0].startswith(RESERVED):
             raise OutputError(f"refusing to write '{rel}': {RESERVED}* names are cfexport's own machinery")
         target = self.stage.joinpath(*parts)
-        if not target.resolve().is_relative_to(self.stage.resolve()):
+        # the staging folder as it was made, resolved once (a round writes thousands of files; and
+        # a staging folder swapped for a symlink since does not move the check along with it)
+        if not target.resolve().is_relative_to(self._stage_real):
             raise OutputError(f"refusing to write '{rel}': it would leave the output folder")
         return target
 

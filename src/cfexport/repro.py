@@ -17,6 +17,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 _ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
 _PIECE = 64 * 1024  # how much of an entry a streamed copy holds at a time
+CORE_PART = "docProps/core.xml"
 _CORE_DATE = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
 
 
@@ -71,14 +72,19 @@ def write_normalised_zip(package: BinaryIO, when: datetime, out: BinaryIO) -> No
     write_zip(_normalised(package, when, stream=True), when, out)
 
 
+def core_dates(core: bytes, when: datetime) -> bytes:
+    """An OOXML package's docProps/core.xml with its created and modified dates set to `when`."""
+    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    return _CORE_DATE.sub(lambda m: m.group(1) + iso + m.group(3), core)
+
+
 def _normalised(package: BinaryIO, when: datetime, stream: bool) -> Iterator[tuple[str, bytes | BinaryIO]]:
     """The entries of an OOXML package, the core properties' dates set to `when`; with
     `stream`, each other entry as a file to read (valid until the next entry is asked for)."""
-    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     with zipfile.ZipFile(package) as src:
         for item in src.infolist():
-            if item.filename == "docProps/core.xml":
-                yield item.filename, _CORE_DATE.sub(lambda m: m.group(1) + iso + m.group(3), src.read(item))
+            if item.filename == CORE_PART:
+                yield item.filename, core_dates(src.read(item), when)
             elif stream:
                 with src.open(item) as body:
                     yield item.filename, body

@@ -13,6 +13,11 @@ flight at any time: memory stays flat however many items there are. `results` yi
 (index, result) as chunks complete; `imap` gives them back in the order of the items.
 Either way the output does not depend on the number of processes.
 
+A caller may make the chunks itself, with a key each (`results(..., chunks=, keys=)`): the
+chunks of one key go to one worker while there is other work (what a worker caches for a
+key, such as the level cards of one move in a round of packs, is then made once, not once
+per worker); a worker with nothing else left takes the last chunks of another's key.
+
 A pool started ahead of the work (`warm`: import the exporters, load templates and fonts
 while the main process reads the pages) warms up once, in its first worker, which then
 forks the others from itself (on Linux): on two cores the main process reads while one
@@ -27,8 +32,9 @@ import multiprocessing
 import os
 import pickle
 import signal
+from collections import deque
 from multiprocessing.connection import wait
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Callable, Hashable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -191,22 +197,32 @@ def _send(conn, message: tuple) -> None:
 
 
 def results(setup: Callable[..., object], args: tuple, work: Callable[[object, T], R], items: Sequence[T],
-            jobs: int = 1, cost: Callable[[T], float] | None = None, chunk: int = 1) -> Iterator[tuple[int, R]]:
+            jobs: int = 1, cost: Callable[[T], float] | None = None, chunk: int = 1,
+            chunks: Sequence[Sequence[int]] | None = None, keys: Sequence[Hashable] | None = None
+            ) -> Iterator[tuple[int, R]]:
     """(index, `work(setup(*args), item)`) for every item, as they complete, in `jobs`
     processes. Items are handed out by decreasing `cost` (ties: in their order), `chunk`
-    at a time. `setup` and `work` must be module-level functions."""
-    order = _order(items, cost)
-    jobs = max(1, min(jobs, len(items)))
+    at a time; or, given `chunks` (lists of indexes of `items`, each index in one of them),
+    those chunks in their order, or with `keys` (one per chunk) a key at a time, the chunks
+    of a key to one worker as far as possible (`_Handout`; `cost` and `chunk` then play no
+    part). `setup` and `work` must be module-level functions."""
+    if chunks is None:
+        chunks = _Chunks(_order(items, cost), max(1, chunk))
+    if keys is not None and len(keys) != len(chunks):  # before any process is started
+        raise ValueError(f"{len(keys)} keys for {len(chunks)} chunks")
+    jobs = max(1, min(jobs, len(chunks)))
     if jobs == 1:
         state = _start(setup, args)
+        handout = _Handout(len(chunks), keys)
         try:
-            for i in order:
-                yield i, work(state, items[i])
+            while (number := handout.next(None)) is not None:
+                for i in chunks[number]:
+                    yield i, work(state, items[i])
         finally:
             gc.unfreeze()
         return
     with Pool(jobs, setup=setup, args=args, work=work) as pool:
-        yield from pool.results(setup, args, work, items, cost, chunk)
+        yield from pool.results(setup, args, work, items, cost, chunk, chunks, keys)
 
 
 def _context():
@@ -269,12 +285,14 @@ class Pool:
         self.close()
 
     def results(self, setup: Callable, args: tuple, work: Callable, items: Sequence[T],
-                cost: Callable[[T], float] | None = None, chunk: int = 1) -> Iterator[tuple[int, R]]:
+                cost: Callable[[T], float] | None = None, chunk: int = 1,
+                chunks: Sequence[Sequence[int]] | None = None, keys: Sequence[Hashable] | None = None
+                ) -> Iterator[tuple[int, R]]:
         """Like the module's `results`, in this pool's processes."""
-        if not items:
+        if chunks is None:
+            chunks = _Chunks(_order(items, cost), max(1, chunk))
+        if not len(chunks):
             return
-        order = _order(items, cost)
-        chunks = _Chunks(order, max(1, chunk))
         conns = [conn for _, conn in self._workers][: max(1, min(self.jobs, len(chunks)))]
         if not self._inherited:
             payload = pickle.dumps((setup, args, work), protocol=pickle.HIGHEST_PROTOCOL)
@@ -283,7 +301,7 @@ class Pool:
             for conn in conns:
                 self._answer(conn)  # "ready", or the setup's exception
         self._used = True
-        yield from self._run(items, chunks, conns)
+        yield from self._run(items, chunks, _Handout(len(chunks), keys), conns)
 
     def _send(self, conn, message) -> None:
         try:
@@ -308,14 +326,13 @@ class Pool:
             raise payload
         return number, payload
 
-    def _run(self, items, chunks: _Chunks, conns: list):
+    def _run(self, items, chunks: Sequence[Sequence[int]], handout: _Handout, conns: list):
         pending: dict = {conn: [] for conn in conns}  # chunk numbers sent to each worker
-        todo = iter(range(len(chunks)))
         broken = True
 
         def feed(conn) -> None:
             while len(pending[conn]) < IN_FLIGHT:
-                number = next(todo, None)
+                number = handout.next(conn)
                 if number is None:
                     return
                 self._send(conn, ("work", number, [items[i] for i in chunks[number]]))
@@ -370,6 +387,48 @@ class _Chunks:
 
     def __getitem__(self, number: int) -> Sequence[int]:
         return self.order[number * self.size:(number + 1) * self.size]
+
+
+class _Handout:
+    """Which chunk a worker gets next: without keys, the next one in order. With keys (one
+    per chunk), a worker takes the next chunk of the key it is on; when that key has none
+    left, the first chunk of the next key no worker has taken yet (the key is then its own);
+    when every key is taken, the last chunk of the key with the most chunks left, and the
+    ones after it of that key (its owner goes on from the front). So a key's chunks stay in
+    one process except at the end of the work, when an idle worker shares what is left."""
+
+    def __init__(self, count: int, keys: Sequence[Hashable] | None):
+        self.left = count
+        self._next = 0
+        self._queues: dict[Hashable, deque[int]] | None = None
+        if keys is not None:
+            if len(keys) != count:
+                raise ValueError(f"{len(keys)} keys for {count} chunks")
+            self._queues = {}
+            for number, key in enumerate(keys):
+                self._queues.setdefault(key, deque()).append(number)
+            self._fresh = iter(list(self._queues))  # keys no worker has taken, in order of their first chunk
+            self._owner: dict[Hashable, object] = {}
+            self._on: dict[object, Hashable] = {}  # the key each worker is on
+
+    def next(self, worker: object) -> int | None:
+        if self.left == 0:
+            return None
+        self.left -= 1
+        if self._queues is None:
+            self._next += 1
+            return self._next - 1
+        if worker in self._on:
+            key = self._on[worker]
+            queue = self._queues[key]
+            if queue:
+                return queue.popleft() if self._owner[key] is worker else queue.pop()
+        for key in self._fresh:
+            self._owner[key], self._on[worker] = worker, key
+            return self._queues[key].popleft()
+        key = max((k for k, q in self._queues.items() if q), key=lambda k: len(self._queues[k]))
+        self._on[worker] = key
+        return self._queues[key].pop()
 
 
 def _order(items: Sequence, cost: Callable | None) -> Sequence[int]:

@@ -101,15 +101,16 @@ def framework_statements(framework: Framework) -> dict[str, str]:
 # --- the record ------------------------------------------------------------------------------------------------------
 
 def record(framework: Framework, current: Role, target: Role, person: str, manager: str | None, context,
-           document: str) -> dict:
-    """What one document of a pack was made from (`document`: self-assessment or promotion-case)."""
+           document: str, changes: tuple | None = None) -> dict:
+    """What one document of a pack was made from (`document`: self-assessment or promotion-case).
+    `changes`: `compare(current, target)` of these very roles, when the caller has it already."""
     from cfexport.compare import compare
     from cfexport.exporters.spreadsheet import settings as xlsx_settings
     from cfexport.exporters.word_template import settings as word_settings
 
     ids = level_statement_ids(target.craft, target.level)
     statements, areas, number = [], [], 0
-    for change in compare(current, target):
+    for change in compare(current, target) if changes is None else changes:
         areas.append({"id": change.area_id, "title": change.area_title})
         if not change.target:
             continue
@@ -232,22 +233,24 @@ def read_custom(xml: bytes) -> dict[str, str]:
 
 
 def stamp(data: bytes, rec: dict, when: datetime) -> bytes:
-    """`data` (a docx or xlsx cfexport rendered) with `rec` in its custom properties; other
-    custom properties (a restyled template's) are kept, earlier `cfexport.pack*` ones replaced."""
-    from cfexport.repro import normalise_zip
+    """`data` (a docx or xlsx cfexport rendered, normalised or just saved) with `rec` in its
+    custom properties; other custom properties (a restyled template's) are kept, earlier
+    `cfexport.pack*` ones replaced. The package is written once, normalised as it is written
+    (as `repro.normalise_zip` would: fixed zip dates and core dates, the parts in their order)."""
+    from cfexport.repro import CORE_PART, core_dates, zip_bytes
 
     ours = properties(rec)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    entries = []
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
         names = src.namelist()
         kept = {}
         if CUSTOM_PART in names:
             kept = {k: v for k, v in read_custom(src.read(CUSTOM_PART)).items()
                     if k != PREFIX and not k.startswith(PREFIX + ".")}
         for item in src.infolist():
-            body = src.read(item.filename)
             if item.filename == CUSTOM_PART:
                 continue
+            body = src.read(item.filename)
             if item.filename == "[Content_Types].xml" and b"/docProps/custom.xml" not in body:
                 body = _insert_before(body, b"</Types>",
                                       f'<Override PartName="/{CUSTOM_PART}" ContentType="{CUSTOM_TYPE}"/>'.encode())
@@ -255,9 +258,11 @@ def stamp(data: bytes, rec: dict, when: datetime) -> bytes:
                 rid = _free_rid(body)
                 body = _insert_before(body, b"</Relationships>",
                                       f'<Relationship Id="{rid}" Type="{CUSTOM_REL}" Target="{CUSTOM_PART}"/>'.encode())
-            dst.writestr(item, body)
-        dst.writestr(CUSTOM_PART, custom_xml({**kept, **ours}))
-    return normalise_zip(out.getvalue(), when)
+            elif item.filename == CORE_PART:
+                body = core_dates(body, when)
+            entries.append((item.filename, body))
+    entries.append((CUSTOM_PART, custom_xml({**kept, **ours})))
+    return zip_bytes(entries, when)
 
 
 def _insert_before(body: bytes, closing: bytes, element: bytes) -> bytes:
@@ -276,11 +281,11 @@ def _free_rid(rels: bytes) -> str:
 
 
 def stamp_pack(files: dict[str, bytes], framework: Framework, current: Role, target: Role, person: str,
-               manager: str | None, context) -> dict[str, bytes]:
-    """A pack's files with the record added to its Word and Excel documents."""
+               manager: str | None, context, changes: tuple | None = None) -> dict[str, bytes]:
+    """A pack's files with the record added to its Word and Excel documents (`changes`: as `record` takes)."""
     out = dict(files)
     for name, document in DOCUMENTS.items():
         if name in out:
-            rec = record(framework, current, target, person, manager, context, document)
+            rec = record(framework, current, target, person, manager, context, document, changes)
             out[name] = stamp(out[name], rec, context.build_time)
     return out

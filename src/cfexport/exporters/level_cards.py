@@ -440,15 +440,18 @@ def render_cards(framework: Framework, roles: list[Role], context: Context, titl
     return buf.getvalue()
 
 
-def render_pack_cards(framework: Framework, current: Role, target: Role, context: Context) -> bytes:
+def render_pack_cards(framework: Framework, current: Role, target: Role, context: Context,
+                      changes: tuple | None = None) -> bytes:
     """A promotion pack's cards: the current and the target level side by side on one sheet,
-    the target's new and reworded statements marked as in the promotion case."""
+    the target's new and reworded statements marked as in the promotion case. `changes`:
+    `compare(current, target)`, when the caller has it already."""
     from cfexport.compare import compare
     from cfexport.exporters.word_template import settings as word_settings
 
     labels = word_settings(context.templates).labels
     marks = {(ch.area_id, c.statement.text): labels["new"] if c.kind == "new" else labels["changed"]
-             for ch in compare(current, target) for c in ch.changes if c.kind != "same"}
+             for ch in (compare(current, target) if changes is None else changes)
+             for c in ch.changes if c.kind != "same"}
     return render_cards(framework, [current, target], context, f"{current.title} and {target.title}",
                         {target.id: marks}, pair=True)
 

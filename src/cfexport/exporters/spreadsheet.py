@@ -837,13 +837,15 @@ def new_workbook(write_only: bool = False) -> Workbook:
 
 
 def save(wb: Workbook, context: Context, title: str, creator: str, subject: str = "",
-         keywords: str = "") -> bytes:
-    """The workbook's bytes, identical for identical content and build time."""
+         keywords: str = "", normalise: bool = True) -> bytes:
+    """The workbook's bytes, identical for identical content and build time; without
+    `normalise`, the package before its zip dates and core dates are fixed, for a caller that
+    writes it again anyway (a pack's `provenance.stamp`)."""
     _set_properties(wb, context, title, creator, subject, keywords)
     buf = io.BytesIO()
     _write_package(wb, buf)
     data = _cache_formula_values(buf.getvalue(), wb)
-    return normalise_zip(data, context.build_time)
+    return normalise_zip(data, context.build_time) if normalise else data
 
 
 def save_to(out: BinaryIO, wb: Workbook, context: Context, title: str, creator: str, subject: str = "",
@@ -891,7 +893,8 @@ def _set_properties(wb: Workbook, context: Context, title: str, creator: str, su
 
 def _cache_formula_values(data: bytes, wb: Workbook) -> bytes:
     """Store each formula's value (noted by put_value) beside it: openpyxl writes formulas with
-    an empty value, which a preview that does not calculate shows as a blank cell."""
+    an empty value, which a preview that does not calculate shows as a blank cell. The parts
+    are stored uncompressed: the package is always written again (normalised) after this."""
     sheets = {f"xl/worksheets/sheet{i}.xml": ws.__dict__.get("_cf_cached")
               for i, ws in enumerate(wb.worksheets, 1)}
     if not any(sheets.values()):
@@ -908,7 +911,7 @@ def _cache_formula_values(data: bytes, wb: Workbook) -> bytes:
                     return f"{m.group(1)}<v>{shown}</v>" if shown else m.group(0)
 
                 body = _FORMULA_CELL.sub(value, body.decode("utf-8")).encode("utf-8")
-            dst.writestr(item, body)
+            dst.writestr(item, body, zipfile.ZIP_STORED)
     return out.getvalue()
 
 

@@ -283,10 +283,12 @@ class Writer:
         props.revision = 1
         props.created = props.modified = self.context.build_time.replace(tzinfo=None)
 
-    def finish(self) -> bytes:
+    def finish(self, normalise: bool = True) -> bytes:
+        """The document's bytes; without `normalise`, as python-docx saved them (dates of now),
+        for a caller that writes the package again anyway (a pack's `provenance.stamp`)."""
         out = io.BytesIO()
         self.doc.save(out)
-        return normalise_zip(out.getvalue(), self.context.build_time)
+        return normalise_zip(out.getvalue(), self.context.build_time) if normalise else out.getvalue()
 
 
 def _fill_paragraph(p, values: dict[str, str], where: str) -> None:

@@ -20,15 +20,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from cfexport import __version__
+from cfexport import __version__, workers
 from cfexport.exporters.base import Context
-from cfexport.model import Framework, Problem
+from cfexport.model import Framework, Problem, Role
 from cfexport.output import OutputError, StagedOutput
 from cfexport.packs.requests import Pack, _identity
-from cfexport.workers import imap
 
 PACK_RECORD = "pack.json"
 _MAX_RECORD = 64 * 1024
+CHUNK = 4  # at most this many packs of one move per chunk a worker is handed (see pack_chunks)
 
 
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
@@ -39,22 +39,46 @@ def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str,
     from cfexport.collect.provenance import stamp_pack
 
     req = pack.request
+    changes = _compared(pack.current, pack.target)
+    # the Word and Excel files as saved, not normalised: stamp_pack writes them again, normalised
     files = {
         "promotion-case.docx": render_promotion_case(framework, pack.current, pack.target, req.person,
-                                                     req.manager, context),
+                                                     req.manager, context, changes, normalise=False),
         "self-assessment.xlsx": render_self_assessment(framework, pack.current, pack.target, req.person,
-                                                       req.manager, context),
-        "level-cards.pdf": _pack_cards(framework, pack, context),
+                                                       req.manager, context, changes, normalise=False),
+        "level-cards.pdf": _pack_cards(framework, pack, context, changes),
     }
     # what the Word and Excel files were made from, in their custom properties (read back by `collect`)
-    return stamp_pack(files, framework, pack.current, pack.target, req.person, req.manager, context)
+    return stamp_pack(files, framework, pack.current, pack.target, req.person, req.manager, context, changes)
+
+
+_CHANGES: dict[tuple[int, int], tuple[Role, Role, tuple]] = {}  # this process's comparisons (see _compared)
+_CHANGES_KEPT = 8
+
+
+def _compared(current: Role, target: Role) -> tuple:
+    """`compare(current, target)`, which every document of a pack asks for (four times a pack),
+    once per move in a process. Keyed by the roles themselves, not by equal ones: the
+    record `stamp_pack` writes finds a statement's id by the statement object, so the changes
+    must hold these roles' statements. An entry holds its roles, so their ids stay theirs."""
+    from cfexport.compare import compare
+
+    key = (id(current), id(target))
+    hit = _CHANGES.get(key)
+    if hit is not None and hit[0] is current and hit[1] is target:
+        return hit[2]
+    if len(_CHANGES) >= _CHANGES_KEPT:
+        _CHANGES.pop(next(iter(_CHANGES)))
+    changes = compare(current, target)
+    _CHANGES[key] = (current, target, changes)
+    return changes
 
 
 _CARDS: dict[tuple, bytes] = {}  # this process's pack cards by what they are made from (see _pack_cards)
 _CARDS_KEPT = 32
 
 
-def _pack_cards(framework: Framework, pack: Pack, context: Context) -> bytes:
+def _pack_cards(framework: Framework, pack: Pack, context: Context, changes: tuple | None = None) -> bytes:
     """A pack's level cards. They name no person, so every pack of a round that makes the same
     move shares them: rendered once per process (the slowest of a pack's documents). The key
     is what they are made from: the two roles (compared by value), the templates and the
@@ -72,7 +96,7 @@ def _pack_cards(framework: Framework, pack: Pack, context: Context) -> bytes:
     if key not in _CARDS:
         if len(_CARDS) >= _CARDS_KEPT:
             _CARDS.pop(next(iter(_CARDS)))
-        _CARDS[key] = render_pack_cards(framework, pack.current, pack.target, context)
+        _CARDS[key] = render_pack_cards(framework, pack.current, pack.target, context, changes)
     return _CARDS[key]
 
 
@@ -83,25 +107,67 @@ def zip_pack(files: dict[str, bytes], folder: str, context: Context) -> bytes:
     return zip_bytes(((f"{folder}/{name}", data) for name, data in files.items()), context.build_time)
 
 
-def _worker(framework: Framework, context: Context) -> dict:
-    return {"framework": framework, "context": context, "count": 0}
+def _worker(framework: Framework, packs: Sequence[Pack], context: Context, as_zip: bool) -> dict:
+    return {"framework": framework, "packs": packs, "context": context, "as_zip": as_zip, "count": 0}
 
 
-def _render(state: dict, pack: Pack) -> tuple[dict[str, bytes], list[Problem]]:
+def _render(state: dict, i: int) -> tuple[dict[str, bytes] | bytes, list[Problem]]:
+    """Pack `i` of the round, ready to write: its files with its pack.json, or its zip."""
     ctx: Context = state["context"]
+    pack = state["packs"][i]
     ctx.problems = []
     files = render_pack(state["framework"], pack, ctx)
+    files[PACK_RECORD] = _record_bytes(pack, files, ctx.version)
+    out = zip_pack(files, pack.folder, ctx) if state["as_zip"] else files
     state["count"] += 1
     if state["count"] % 25 == 0:  # python-docx documents form reference cycles: keep memory flat
         gc.collect()
-    return files, ctx.problems
+    return out, ctx.problems
 
 
-def render_packs(framework: Framework, packs: list[Pack], context: Context, jobs: int = 1
-                 ) -> Iterator[tuple[Pack, dict[str, bytes], list[Problem]]]:
-    results = imap(_worker, (framework, context), _render, packs, jobs, chunks_per_worker=8)
-    for pack, (files, problems) in zip(packs, results):
-        yield pack, files, problems
+def pack_chunks(packs: Sequence[Pack], jobs: int = 1) -> tuple[list[list[int]], list[int]]:
+    """How `render_packs` hands out a round: the indexes of the packs making one move (the
+    same current and target role, whose level cards and comparison a worker makes once and
+    keeps) in chunks of at most `CHUNK` (fewer for a small round, so that each worker gets
+    a few), in the order of the packs; the moves in the order of their first pack. Returns
+    the chunks and each chunk's move (a number): `workers.results` gives a move's chunks to
+    one worker, so a round where everybody makes one move still uses every worker, and a
+    move's cards are made once per round, not once per worker (but at the very end).
+
+    Roles are grouped by identity first (`plan` makes one object per role for the whole
+    round), and compared by value once per distinct pair, never once per pack."""
+    groups: list[list[int]] = []
+    by_id: dict[tuple[int, int], int] = {}
+    by_value: dict[tuple[Role, Role], int] = {}
+    for i, pack in enumerate(packs):
+        ident = (id(pack.current), id(pack.target))
+        move = by_id.get(ident)
+        if move is None:
+            move = by_id[ident] = by_value.setdefault((pack.current, pack.target), len(by_value))
+            if move == len(groups):
+                groups.append([])
+        groups[move].append(i)
+    cap = max(1, min(CHUNK, -(-len(packs) // (max(1, jobs) * 4))))
+    chunks, moves = [], []
+    for move, members in enumerate(groups):
+        for start in range(0, len(members), cap):
+            chunks.append(members[start:start + cap])
+            moves.append(move)
+    return chunks, moves
+
+
+def render_packs(framework: Framework, packs: Sequence[Pack], context: Context, jobs: int = 1,
+                 as_zip: bool = False) -> Iterator[tuple[int, dict[str, bytes] | bytes, list[Problem]]]:
+    """(i, what to write, its problems) for each pack `packs[i]` (their folders assigned, see
+    `assign_folders`), in the order they are done (`pack_chunks`: a move at a time, in `jobs`
+    processes). What to write is the pack's files by name with its pack.json, or with
+    `as_zip` its zip's bytes: made in the worker, so the main process only writes them. The
+    workers inherit the packs (forked; spawned, each is sent them once) and are handed only
+    their indexes, never a pickled pack (each reaches its whole craft)."""
+    chunks, moves = pack_chunks(packs, jobs)
+    for i, (out, problems) in workers.results(_worker, (framework, packs, context, as_zip), _render,
+                                              range(len(packs)), jobs, chunks=chunks, keys=moves):
+        yield i, out, problems
 
 
 def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Context, jobs: int = 1,
@@ -114,24 +180,30 @@ def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Con
     the same pack is updated file by file (only the files its pack.json lists), and those
     replacements are undone when anything of the round fails.
 
-    Each pack's documents are written as they arrive and then dropped: what is kept until
-    the end does not grow with the packs (their list aside), so a round of 10,000 packs
-    needs the memory of a round of a hundred."""
+    Each pack's documents are written as they arrive, in the order the workers finish them,
+    and then dropped: what is kept until the end does not grow with the packs (their list
+    aside), so a round of 10,000 packs needs the memory of a round of a hundred. What
+    depends on the order (the problems, `Written`, the round's index) follows the packs'
+    order, never the order they were done in."""
     from cfexport.packs import round_index
 
     packs_dir = Path(out) / "packs"
-    problems: dict[Problem, None] = {}  # each once, in the order first met (every pack may say the same)
+    # each problem once, with the first pack that met it and where in its list (every pack may say the
+    # same): packs complete in any order, the problems are sorted back into the order of the packs
+    problems: dict[Problem, tuple[int, int]] = {}
     updates = _FolderUpdates(packs_dir)
     try:
         with StagedOutput(packs_dir, replace_unlisted=True) as stage:  # holds the lock on out/packs
             packs = assign_folders(packs, packs_dir)
             if index:
                 round_index.check_replaceable(packs_dir)
-            for pack, files, probs in render_packs(framework, packs, context, jobs):
-                problems.update(dict.fromkeys(probs))
-                files[PACK_RECORD] = _record_bytes(pack, files, context.version)
+            for i, files, probs in render_packs(framework, packs, context, jobs, as_zip):
+                for n, problem in enumerate(probs):
+                    if (i, n) < problems.setdefault(problem, (i, n)):
+                        problems[problem] = (i, n)
+                pack = packs[i]
                 if as_zip:
-                    stage.write(f"{pack.folder}.zip", zip_pack(files, pack.folder, context))
+                    stage.write(f"{pack.folder}.zip", files)  # the zip's bytes
                 elif _is_real_dir(packs_dir / pack.folder):  # this pack's own folder from an earlier round
                     updates.stage(pack.folder, files)
                 else:
@@ -147,7 +219,7 @@ def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Con
         raise
     finally:
         updates.discard()
-    return Written(packs, as_zip), list(problems)
+    return Written(packs, as_zip), sorted(problems, key=problems.__getitem__)
 
 
 class Written(Sequence[str]):

@@ -18,10 +18,11 @@ PROMOTION_INTRODUCTION = "promotion-introduction.txt.j2"
 
 
 def render_promotion_case(framework: Framework, current: Role, target: Role, person: str, manager: str | None,
-                          context: Context) -> bytes:
+                          context: Context, changes: tuple | None = None, normalise: bool = True) -> bytes:
     """The promotion case of a pack: cover, how to use it, per area the current and target
     expectations with what is new at the target highlighted and an evidence table, and a
-    closing section for the manager's summary."""
+    closing section for the manager's summary. `changes`: `compare(current, target)`, when
+    the caller has it already; `normalise` as `Writer.finish` takes."""
     problem = promotion_problem(current, target)
     if problem:
         raise ExportError(problem, target.level.source)
@@ -32,7 +33,7 @@ def render_promotion_case(framework: Framework, current: Role, target: Role, per
     craft = current.craft
     cur_label, tgt_label = current.level.label, target.level.label
     who = current.specialism or craft.people_name
-    changes = compare(current, target)
+    changes = compare(current, target) if changes is None else changes
     date = context.build_time.date().isoformat()
 
     # Cover
@@ -108,7 +109,7 @@ def render_promotion_case(framework: Framework, current: Role, target: Role, per
         identifier=f"{current.id}->{target.level.number}",
         comments=_comments(framework, context),
     )
-    return w.finish()
+    return w.finish(normalise)
 
 
 def _summary_heights(w: Writer, short: list[bool]) -> list[int]:

@@ -42,14 +42,17 @@ NEW_YES, NEW_REWORDED, NEW_NO = "Yes", "Yes (reworded)", "No"
 
 
 def render_self_assessment(framework: Framework, current: Role, target: Role, person: str,
-                           manager: str | None, context: Context) -> bytes:
+                           manager: str | None, context: Context, changes: tuple | None = None,
+                           normalise: bool = True) -> bytes:
     """The self-assessment workbook of a promotion pack from `current` to `target`.
 
     One row per statement of the target level, in the craft page's area order, with
     whether it is new (or reworded) compared with the current level, self and manager
     rating dropdowns, evidence and notes; areas the target level marks TODO (or leaves
     out) are listed as information rows without dropdowns, since there is nothing to
-    rate yet. A "Summary" sheet counts the ratings per area with formulas.
+    rate yet. A "Summary" sheet counts the ratings per area with formulas. `changes`:
+    `compare(current, target)`, when the caller has it already; `normalise` as
+    `spreadsheet.save` takes.
     """
     problem = promotion_problem(current, target)
     if problem:
@@ -100,7 +103,7 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
     info_areas: list[tuple[str, str, Source | None]] = []
     number = 0
     row = first
-    for change in compare(current, target):
+    for change in compare(current, target) if changes is None else changes:
         area_source = change.area.source if change.area else None
         if change.target:
             for ch in change.changes:
@@ -172,7 +175,7 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
     wb.active = 0
     return save(wb, context, title=f"Self-assessment: {person}, {current.title} → {target.title}",
                 creator=framework.title, subject="Promotion self-assessment",
-                keywords="career framework, promotion, self-assessment")
+                keywords="career framework, promotion, self-assessment", normalise=normalise)
 
 
 HANDWRITING_PT = 20 * 72 / 25.4  # a rated row prints at least 20 mm tall: two or three handwritten lines
