@@ -251,3 +251,31 @@ def test_jobs_1_and_jobs_2_write_the_same_bytes_round_after_round(tmp_path, monk
     suffix = ".zip" if as_zip else "/pack.json"
     assert sum(name.endswith(suffix) for name in first) == 14 and sum(name.endswith(suffix) for name in second) == 18
     assert first.keys() < second.keys()
+
+
+@fork_only
+def test_a_rounds_workers_start_before_the_pages_are_read_and_warm_up_meanwhile(tmp_path, monkeypatch):
+    """`packs --jobs 2` starts its workers first: one loads the libraries, the Word template and the
+    card fonts while the main process reads the pages and the people (as `build` does); the round
+    they render is the one a single process writes."""
+    import cfexport.cli.packs as cli_packs
+    import cfexport.packs.folders as folders
+
+    order: list[str] = []
+    warmed = tmp_path / "warmed.txt"
+    real_start, real_read, real_warm = folders.start_workers, cli_packs.read_or_fail, folders.warm
+
+    def warm(templates):
+        real_warm(templates)
+        with open(warmed, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+
+    monkeypatch.setattr(folders, "warm", warm)  # the forked first worker runs this one
+    monkeypatch.setattr(folders, "start_workers", lambda *a: order.append("workers") or real_start(*a))
+    monkeypatch.setattr(cli_packs, "read_or_fail", lambda *a, **kw: order.append("read") or real_read(*a, **kw))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _round(tmp_path, _rows(6), tmp_path / "two", 2)
+    assert order == ["workers", "read"]
+    assert warmed.read_text("utf-8").split() != [str(os.getpid())] and len(warmed.read_text("utf-8").split()) == 1
+    _round(tmp_path, _rows(6), tmp_path / "one", 1)
+    assert _tree(tmp_path / "two" / "packs") == _tree(tmp_path / "one" / "packs")

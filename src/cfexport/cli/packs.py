@@ -18,7 +18,7 @@ def _pack_context(templates_dir: Path | None, framework):
 
 
 def _write_packs(framework_dir: Path, fw, packs, out_dir: Path, templates_dir, jobs, as_zip,
-                 index: bool = False) -> None:
+                 index: bool = False, pool=None) -> None:
     from cfexport.packs import write_packs
 
     from cfexport.output import check_out_folder
@@ -26,7 +26,7 @@ def _write_packs(framework_dir: Path, fw, packs, out_dir: Path, templates_dir, j
     context = _pack_context(templates_dir, fw)
     check_out_folder(out_dir / "packs", framework_dir, context.templates)
     with _progress(len(packs), "Building packs") as bar:
-        written, problems = write_packs(fw, packs, out_dir, context, jobs or 1, as_zip, bar.update, index)
+        written, problems = write_packs(fw, packs, out_dir, context, jobs or 1, as_zip, bar.update, index, pool)
     for problem in problems:
         click.echo(_located(framework_dir, problem), err=True)
     for path in written if len(written) <= 20 else written[:10] + ["..."] + written[-5:]:
@@ -89,8 +89,23 @@ def pack(role: str, current: int, target: int, person: str, manager: str | None,
 def packs(people: Path, framework_dir: Path, root: str | None, out_dir: Path, templates_dir: Path | None, as_zip: bool,
           jobs: int | None, keep_going: bool) -> None:
     """Write the packs of a whole promotion round from a CSV, and its index (round.csv, round.xlsx)."""
-    import os
+    import contextlib
 
+    from cfexport import workers
+    from cfexport.packs.folders import start_workers
+    from cfexport.theme import default_templates
+
+    jobs = jobs or workers.cpu_count()
+    # the workers start first: they load the libraries, templates and fonts while the pages are read
+    # (a missing templates folder or a bad theme: the round reports it itself, and they are stopped)
+    templates = templates_dir or default_templates()
+    pool = start_workers(jobs, templates) if templates.is_dir() else None
+    with pool or contextlib.nullcontext():
+        _round(people, framework_dir, root, out_dir, templates_dir, as_zip, jobs, keep_going, pool)
+
+
+def _round(people: Path, framework_dir: Path, root: str | None, out_dir: Path, templates_dir: Path | None,
+           as_zip: bool, jobs: int, keep_going: bool, pool) -> None:
     from cfexport.packs import plan, read_people
 
     fw = read_or_fail(framework_dir, quiet=True, root=root).framework
@@ -108,7 +123,6 @@ def packs(people: Path, framework_dir: Path, root: str | None, out_dir: Path, te
         raise Failure(f"{len(errors)} error(s) in {people}; nothing was written"
                       + (" (fix them, or pass --keep-going to build the good rows)" if packs_ else ""), EXIT_INVALID)
     if packs_:
-        _write_packs(framework_dir, fw, packs_, out_dir, templates_dir, jobs or os.cpu_count() or 1, as_zip,
-                     index=True)
+        _write_packs(framework_dir, fw, packs_, out_dir, templates_dir, jobs, as_zip, index=True, pool=pool)
     if errors:
         raise Failure(f"{len(errors)} bad row(s) skipped; {len(packs_)} pack(s) built", EXIT_INVALID)

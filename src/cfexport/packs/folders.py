@@ -156,23 +156,54 @@ def pack_chunks(packs: Sequence[Pack], jobs: int = 1) -> tuple[list[list[int]], 
     return chunks, moves
 
 
+def warm(templates: Path) -> None:
+    """What a worker started ahead of a round does while the main process reads the pages and
+    the people: import the packs' documents (python-docx, openpyxl, reportlab) and load the
+    Word template, the workbook's settings and the cards' fonts."""
+    from datetime import datetime, timezone
+
+    import cfexport.collect.provenance  # noqa: F401
+    import cfexport.packs.promotion_case  # noqa: F401
+    import cfexport.packs.self_assessment  # noqa: F401
+    from cfexport.exporters import spreadsheet, word_template
+    from cfexport.exporters.card_settings import _setup
+
+    context = Context(templates=Path(templates).absolute(), build_time=datetime.now(timezone.utc), version="")
+    word_template.template(context)
+    spreadsheet.settings(context.templates)
+    _setup(context.templates, pair=True)
+
+
+def start_workers(jobs: int, templates: Path) -> workers.Pool | None:
+    """Worker processes for a round, started before the framework is read so that they warm up
+    meanwhile (`warm`); None with one job (the round is then rendered in this process)."""
+    return workers.Pool(jobs, warm=warm, warm_args=(templates,)) if jobs > 1 else None
+
+
 def render_packs(framework: Framework, packs: Sequence[Pack], context: Context, jobs: int = 1,
-                 as_zip: bool = False) -> Iterator[tuple[int, dict[str, bytes] | bytes, list[Problem]]]:
+                 as_zip: bool = False, pool: workers.Pool | None = None
+                 ) -> Iterator[tuple[int, dict[str, bytes] | bytes, list[Problem]]]:
     """(i, what to write, its problems) for each pack `packs[i]` (their folders assigned, see
     `assign_folders`), in the order they are done (`pack_chunks`: a move at a time, in `jobs`
     processes). What to write is the pack's files by name with its pack.json, or with
     `as_zip` its zip's bytes: made in the worker, so the main process only writes them. The
     workers inherit the packs (forked; spawned, each is sent them once) and are handed only
-    their indexes, never a pickled pack (each reaches its whole craft)."""
-    chunks, moves = pack_chunks(packs, jobs)
-    for i, (out, problems) in workers.results(_worker, (framework, packs, context, as_zip), _render,
-                                              range(len(packs)), jobs, chunks=chunks, keys=moves):
+    their indexes, never a pickled pack (each reaches its whole craft). `pool` (from
+    `start_workers`) renders in processes started earlier, which are sent the packs once."""
+    state = (framework, packs, context, as_zip)
+    if pool is not None and pool.alive:
+        chunks, moves = pack_chunks(packs, pool.jobs)
+        done = pool.results(_worker, state, _render, range(len(packs)), chunks=chunks, keys=moves)
+    else:
+        chunks, moves = pack_chunks(packs, jobs)
+        done = workers.results(_worker, state, _render, range(len(packs)), jobs, chunks=chunks, keys=moves)
+    for i, (out, problems) in done:
         yield i, out, problems
 
 
 def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Context, jobs: int = 1,
                 as_zip: bool = False, progress: Callable[[int], None] | None = None,
-                index: bool = False) -> tuple[Written, list[Problem]]:
+                index: bool = False, pool: workers.Pool | None = None) -> tuple[Written, list[Problem]]:
     """Render every pack into `out/packs/` (all or nothing); returns the paths written, relative to `out`.
     `index` also writes the round's index, `round.csv` and `round.xlsx`, beside the packs.
 
@@ -197,7 +228,7 @@ def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Con
             packs = assign_folders(packs, packs_dir)
             if index:
                 round_index.check_replaceable(packs_dir)
-            for i, files, probs in render_packs(framework, packs, context, jobs, as_zip):
+            for i, files, probs in render_packs(framework, packs, context, jobs, as_zip, pool):
                 for n, problem in enumerate(probs):
                     if (i, n) < problems.setdefault(problem, (i, n)):
                         problems[problem] = (i, n)
