@@ -840,8 +840,17 @@ def save(wb: Workbook, context: Context, title: str, creator: str, subject: str 
          keywords: str = "", normalise: bool = True) -> bytes:
     """The workbook's bytes, identical for identical content and build time; without
     `normalise`, the package before its zip dates and core dates are fixed, for a caller that
-    writes it again anyway (a pack's `provenance.stamp`)."""
+    writes it again anyway (a pack's `provenance.stamp`).
+
+    A write-only workbook (its rows on disk already, the competency matrix of a large framework
+    among them) is saved as `save_to` saves it: its package, stored rather than deflated (see
+    `_write_package`), goes through a temporary file, never into memory (~100 MB for an extra-large
+    framework's matrix)."""
     _set_properties(wb, context, title, creator, subject, keywords)
+    if wb.write_only and normalise:
+        out = io.BytesIO()
+        _save_normalised(out, wb, context)
+        return out.getvalue()
     buf = io.BytesIO()
     _write_package(wb, buf)
     data = _cache_formula_values(buf.getvalue(), wb)
@@ -854,6 +863,11 @@ def save_to(out: BinaryIO, wb: Workbook, context: Context, title: str, creator: 
     writes the package into a temporary file and each part is copied from there a piece at a
     time (a write-only workbook, whose rows were streamed to disk already)."""
     _set_properties(wb, context, title, creator, subject, keywords)
+    _save_normalised(out, wb, context)
+
+
+def _save_normalised(out: BinaryIO, wb: Workbook, context: Context) -> None:
+    """`save_to`, its properties set."""
     with tempfile.TemporaryFile() as package:
         _write_package(wb, package)
         if any(ws.__dict__.get("_cf_cached") for ws in wb.worksheets):  # formulas to fill in: a small workbook

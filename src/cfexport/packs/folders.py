@@ -29,6 +29,9 @@ from cfexport.packs.requests import Pack, _identity
 PACK_RECORD = "pack.json"
 _MAX_RECORD = 64 * 1024
 CHUNK = 4  # at most this many packs of one move per chunk a worker is handed (see pack_chunks)
+# the files `render_pack` makes, and the record: what a round writes into each pack folder (checked
+# in a folder an earlier round made before any pack is rendered, see `_FolderUpdates.check`)
+PACK_FILES = ("promotion-case.docx", "self-assessment.xlsx", "level-cards.pdf", PACK_RECORD)
 
 
 def render_pack(framework: Framework, pack: Pack, context: Context) -> dict[str, bytes]:
@@ -228,6 +231,10 @@ def write_packs(framework: Framework, packs: list[Pack], out: Path, context: Con
             packs = assign_folders(packs, packs_dir)
             if index:
                 round_index.check_replaceable(packs_dir)
+            if not as_zip:  # a kept folder's file that is not cfexport's, named in the order of the packs
+                for pack in packs:
+                    if _is_real_dir(packs_dir / pack.folder):
+                        updates.check(pack.folder, PACK_FILES)
             for i, files, probs in render_packs(framework, packs, context, jobs, as_zip, pool):
                 for n, problem in enumerate(probs):
                     if (i, n) < problems.setdefault(problem, (i, n)):
@@ -404,16 +411,26 @@ class _FolderUpdates:
     def _one(self, value):
         return self._shared.setdefault(value, value)
 
-    def stage(self, name: str, files: dict[str, bytes]) -> None:
+    def check(self, name: str, files) -> set[str]:
+        """The files of the folder cfexport wrote (as its pack.json lists them); an OutputError when one
+        of `files` is there and is not one of them (the user's: never replaced). Before the round's packs
+        are rendered (they are done in any order), for every kept folder in the order of the packs; and
+        again as each is staged."""
         folder = self.packs_dir / name
         _recover(folder)
         previous = (folder_record(folder) or {}).get("files", [])
         ours = {n for n in previous if _PLAIN_NAME.fullmatch(n)} | {PACK_RECORD}
-        self.staged.append((name, self._one(tuple(files))))  # first: discard removes what is written below
-        for file, data in files.items():
+        for file in files:
             place = folder / file
             if file not in ours and _exists(place):
                 raise OutputError(f"{place} exists and was not written by cfexport; move it away")
+        return ours
+
+    def stage(self, name: str, files: dict[str, bytes]) -> None:
+        folder = self.packs_dir / name
+        ours = self.check(name, files)
+        self.staged.append((name, self._one(tuple(files))))  # first: discard removes what is written below
+        for file, data in files.items():
             (folder / f"{_NEW}{file}").write_bytes(data)
         self.retire += [(name, self._one(n)) for n in sorted(ours - set(files)) if (folder / n).is_file()]
 
