@@ -28,7 +28,9 @@ DEFAULT = "jekyll"
 
 def available() -> dict[str, EntryPoint]:
     """Installed readers by name (nothing is imported). Scanning the installed packages takes
-    a few milliseconds; `build --watch` (a memo session) scans once per read, not per reader."""
+    a few milliseconds: a read scans once, not once per reader, and `build --watch` (a memo
+    session) scans once for the whole session (a reader installed meanwhile is seen when it
+    is started again)."""
     from cfexport.readers import memo
 
     return memo.remember(memo.key("reader entry points", sys.path), _scan)
