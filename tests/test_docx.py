@@ -631,3 +631,25 @@ def test_a_role_name_that_starts_with_a_vowel_gets_an(tmp_path):
     assert "role description of an Associate Data (Level 1" in text
     assert "At Level 2 · Engineer, an Engineer Data is also expected" in text
     assert " a Associate" not in text and " a Engineer" not in text
+
+
+@pytest.mark.parametrize("title, the_craft", [("Data Engineering", "the Data Engineering craft"),
+                                              ("Data Craft", "the Data Craft")])
+def test_the_introductions_name_the_craft_in_english_whatever_its_title(tmp_path, title, the_craft):
+    """A craft page titled "Data Engineering" read "in the Data Engineering of the ..." (the wording
+    assumed titles end in "Craft"); one titled "... Craft" must not become "Craft craft"."""
+    from dataclasses import replace
+
+    fw = write_framework(tmp_path / "fw", [replace(small_craft(), title=title)])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", "--framework", str(fw), "--out", str(out), "--format", "docx",
+                                       "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    role = squash(docx_text(next(out.rglob("*level-1.docx"))))
+    assert squash(f"(Level 1 · Junior) in {the_craft} of the Test Framework.") in role
+    assert "Craftcraft" not in role
+    result = CliRunner().invoke(main, ["pack", "--role", "test/data", "--from", "1", "--to", "2", "--person", "Ada",
+                                       "--framework", str(fw), "--out", str(out / "p")])
+    assert result.exit_code == 0, result.output
+    case = squash(docx_text(next((out / "p").rglob("promotion-case.docx"))))
+    assert squash(f"(Senior Data) in {the_craft}.") in case

@@ -93,6 +93,14 @@ class Craft:
         name = self.title
         return name[: -len(" Craft")] if name.endswith(" Craft") else name
 
+    @property
+    def the_craft(self) -> str:
+        """The craft in a sentence: "the ML and Edge ML Engineer Craft" where the title says it is a
+        craft, "the Data Engineering craft" where it does not ("in the Data Engineering of the ..."
+        would not be English)."""
+        words = self.title.split()
+        return f"the {self.title}" if words and words[-1].casefold() == "craft" else f"the {self.title} craft"
+
     def level(self, number: int) -> Level | None:
         return next((lv for lv in self.levels if lv.number == number), None)
 

@@ -73,7 +73,8 @@ def render_role_description(framework: Framework, role: Role, context: Context) 
     w.para("title", role.title)
     w.para("subtitle", w.label("subtitle", level=level.label, craft=craft.title, framework=framework.title,
                                role=role.title, specialism=role.specialism or ""))
-    for text in intro(context, ROLE_INTRODUCTION, framework=framework.title, craft=craft.title, role=role.title,
+    for text in intro(context, ROLE_INTRODUCTION, framework=framework.title, craft=craft.title,
+                      the_craft=craft.the_craft, role=role.title,
                       a_role=with_article(role.title), specialism=role.specialism or "", level=level.label,
                       level_number=level.number, level_name=level.name, version=context.version,
                       illustrative=level.illustrative, next_level=nxt.level.label if nxt else "",

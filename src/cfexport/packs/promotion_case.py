@@ -52,7 +52,8 @@ def render_promotion_case(framework: Framework, current: Role, target: Role, per
     new_count = sum(1 for ch in changes for c in ch.changes if c.kind == "new")
     reworded = sum(1 for ch in changes for c in ch.changes if c.kind == "changed")
     for text in intro(context, PROMOTION_INTRODUCTION, person=person, manager=manager, framework=framework.title,
-                      craft=craft.title, specialism=current.specialism or "", current_role=current.title,
+                      craft=craft.title, the_craft=craft.the_craft, specialism=current.specialism or "",
+                      current_role=current.title,
                       target_role=target.title, current_level=cur_label, target_level=tgt_label, date=date,
                       new_statements=new_count, reworded_statements=reworded,
                       new_areas=sum(1 for ch in changes if ch.new_area),
