@@ -106,6 +106,25 @@ def test_a_round_from_the_example_csv_with_zip(tmp_path):
     assert "wrote 3 pack(s)" in result.output
 
 
+def test_a_round_written_as_folders_then_as_zips_says_the_folders_are_the_old_copies(tmp_path):
+    """Both forms of a pack side by side (folders from one run, zips from the next) looked equally
+    current, and only one is in the round's index: whoever sends packs out must be told."""
+    out = tmp_path / "out"
+    args = ("packs", "--people", str(EXAMPLE), "--framework", str(FRAMEWORK), "--out", str(out), "--jobs", "1")
+    first = cli(*args)
+    assert first.exit_code == 0 and "note:" not in first.output
+    as_zips = cli(*args, "--zip")
+    assert as_zips.exit_code == 0, as_zips.output
+    assert "note: 3 of these pack(s) also have a folder from an earlier round" in as_zips.output
+    assert f"({out / 'packs' / 'ada-lovelace-mlengineer-ml-engineer-level-5-to-6'}, " in as_zips.output
+    again = cli(*args)  # folders again: now the zips are the old ones
+    assert again.exit_code == 0, again.output
+    assert "note: 3 of these pack(s) also have a .zip from an earlier round" in again.output
+    for p in (out / "packs").glob("*.zip"):
+        p.unlink()
+    assert "note:" not in cli(*args).output
+
+
 def _csv(tmp_path: Path, rows: list[str]) -> Path:
     path = tmp_path / "round.csv"
     path.write_text("person,role,current_level,target_level,manager\n" + "\n".join(rows) + "\n", "utf-8")

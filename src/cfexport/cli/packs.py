@@ -32,6 +32,12 @@ def _write_packs(framework_dir: Path, fw, packs, out_dir: Path, templates_dir, j
     for path in written if len(written) <= 20 else written[:10] + ["..."] + written[-5:]:
         click.echo(f"  {out_dir / path if path != '...' else path}")
     click.echo(f"wrote {len(written)} pack(s) to {out_dir / 'packs'}")
+    stale = written.other_forms(out_dir)
+    if stale:  # a round written once as folders and once as zips: say which copies are the old ones
+        form = "folder" if as_zip else ".zip"
+        shown = ", ".join(str(out_dir / p) for p in stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
+        click.echo(f"note: {len(stale)} of these pack(s) also have a {form} from an earlier round ({shown}); they "
+                   f"are out of date and not in this round's index: delete them if they are not wanted", err=True)
     if index:
         click.echo(f"index of the round: {out_dir / 'packs' / 'round.csv'} and {out_dir / 'packs' / 'round.xlsx'}")
 

@@ -285,6 +285,14 @@ class Written(Sequence[str]):
     def __repr__(self) -> str:
         return f"Written({list(self)!r})"
 
+    def other_forms(self, out: Path) -> list[str]:
+        """The packs of this round that also have the other form on disk, left by an earlier round
+        (`packs/FOLDER/` beside the zip this round wrote, or `packs/FOLDER.zip` beside the folder),
+        relative to `out`. They are the same packs (a name is never another pack's), but out of
+        date and not in the round's index: what to tell the user, who may have sent them out."""
+        other = (lambda p: f"packs/{p.folder}/") if self._as_zip else (lambda p: f"packs/{p.folder}.zip")
+        return [other(p) for p in self._packs if _exists(Path(out) / other(p).rstrip("/"))]
+
 
 # --- which folder is whose ------------------------------------------------------------------------------------------
 
