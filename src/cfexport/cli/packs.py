@@ -35,7 +35,8 @@ def _write_packs(framework_dir: Path, fw, packs, out_dir: Path, templates_dir, j
     stale = written.other_forms(out_dir)
     if stale:  # a round written once as folders and once as zips: say which copies are the old ones
         form = "folder" if as_zip else ".zip"
-        shown = ", ".join(str(out_dir / p) for p in stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
+        shown = ", ".join(str(out_dir / p) for p in stale[:3])
+        shown += f" and {len(stale) - 3} more" if len(stale) > 3 else ""
         click.echo(f"note: {len(stale)} of these pack(s) also have a {form} from an earlier round ({shown}); they "
                    f"are out of date and not in this round's index: delete them if they are not wanted", err=True)
     if index:
