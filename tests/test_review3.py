@@ -92,3 +92,70 @@ def test_collect_lists_a_returned_workbook_with_a_damaged_picture_as_damaged_and
     assert problems and "damaged" in json.dumps(problems), data["problems"]
     alan_pack = next(p for p in data["packs"] if p["person"] == "Alan Turing")
     assert alan_pack["ratings"]["manager"]["Consistently"] == alan_pack["statements"] > 0
+
+
+# --- kramdown footnotes and abbreviations ----------------------------------------------------------------------------
+
+def _read_docx_text(path: Path) -> str:
+    import docx
+
+    d = docx.Document(str(path))
+    return "\n".join(p.text for p in d.paragraphs)
+
+
+def test_footnotes_and_abbreviation_definitions_are_not_framework_text(tmp_path):
+    """kramdown pages put notes in footnotes (`[^1]` in the text, `[^1]: ...` at the foot of the page) and
+    explain acronyms with abbreviation definitions (`*[SLA]: ...`). The site shows a superscript number and
+    the note at the foot; neither definition is text where it stands. The reader took a definition below the
+    last area of the craft page as part of that area's definition ('... use it. *[SLA]: Service Level
+    Agreement [^pipelines]: ...') and kept `[^1]` in a statement. The marker is left out with a warning
+    that names the line and the note, so the note is not lost silently."""
+    from sitefixture import make_site
+
+    site = make_site(tmp_path)
+    craft = site / "careers" / "engineering" / "index.md"
+    craft.write_text(craft.read_text("utf-8") + (
+        "\n*[SLA]: Service Level Agreement\n\n"
+        "[^pipelines]: Batch and streaming pipelines alike,\n"
+        "    including the ones we inherit.\n"), "utf-8")
+    level6 = site / "careers" / "engineering" / "level6.markdown"
+    text = level6.read_text("utf-8")
+    old = "At level 6 I design streaming and batch pipelines and own them in production. |"
+    assert old in text
+    level6.write_text(text.replace(old, "At level 6 I design streaming and batch pipelines[^own] and own them in "
+                                        "production to an SLA. |")
+                      + "\n[^own]: Owning means being on call for them.\n", "utf-8")
+    line = next(n for n, t in enumerate(level6.read_text("utf-8").split("\n"), 1) if "[^own]" in t)
+
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(site), "--out", str(out), "--format", "json", "--format", "docx",
+                 "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    assert f"level6.markdown:{line}: warning: footnote [^own]" in result.output, result.output
+    assert "Owning means being on call for them." in result.output
+
+    data = json.loads((out / "framework.json").read_text("utf-8"))
+    areas = {a["id"]: a for c in data["crafts"] for a in c["areas"]}
+    assert areas["tooling-1"]["definition"] == ("The databases, warehouses, orchestrators and query languages a Data "
+                                                "Engineer builds with.")
+    texts = [s["text"] for c in data["crafts"] for lv in c["levels"] for e in lv["expectations"]
+             for s in e["statements"]]
+    assert ("At level 6 I design streaming and batch pipelines and own them in production to an SLA."
+            in texts)
+    role = _read_docx_text(out / "role-descriptions" / "ml-and-data-engineering-craft" / "data-engineer-level-6.docx")
+    assert "pipelines and own them in production to an SLA." in role
+    for leak in ("[^", "*[SLA]", "Service Level Agreement", "Batch and streaming pipelines alike"):
+        assert leak not in json.dumps(data, ensure_ascii=False) and leak not in role, leak
+
+
+def test_a_footnote_marker_without_a_definition_stays_text_as_kramdown_leaves_it(tmp_path):
+    from sitefixture import make_site
+
+    site = make_site(tmp_path)
+    level6 = site / "careers" / "engineering" / "level6.markdown"
+    old = "At level 6 I design streaming and batch pipelines and own them in production. |"
+    level6.write_text(level6.read_text("utf-8").replace(old, "At level 6 I design pipelines[^x]. |"), "utf-8")
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(site), "--out", str(out), "--format", "json", "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    assert "At level 6 I design pipelines[^x]." in (out / "framework.json").read_text("utf-8")

@@ -10,6 +10,11 @@
   between them is read.
 - `{::comment}`...`{:/comment}` is never output, and `{::nomarkdown}`...`{:/}` is raw output
   for the site's HTML, not text: both are dropped, as are `{::options .../}` lines.
+- Abbreviation definitions (`*[HTML]: Hyper Text Markup Language`) are never output: dropped.
+- Footnote definitions (`[^1]: The note.`, with their indented lines) go to the foot of the
+  site's page, and a marker `[^1]` is shown as a superscript number linking there: the documents
+  have no foot of the page, so both are dropped and each marker is reported (`Prepared.notes`)
+  with its note. A marker whose footnote is not defined stays text, as kramdown leaves it.
 
 Lines are replaced, never removed, so line numbers stay those of the page.
 """
@@ -40,6 +45,10 @@ _EXTENSION_SPAN = re.compile(r"\{::(comment|nomarkdown)\b[^}]*\}.*?\{:/(?:\1)?\}
 _SUMMARY_OPEN = re.compile(r"^\s*<summary\b", re.IGNORECASE)
 _SUMMARY_CLOSE = re.compile(r"</summary\s*>", re.IGNORECASE)
 _CLOSE_TAG = re.compile(r"^ {0,3}</([A-Za-z][A-Za-z0-9-]*)\s*>\s*$")
+_ABBREVIATION = re.compile(r"^ {0,3}\*\[[^\]\n]+\]:")
+_FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^(\w[\w-]*)\]:[ \t]*(.*)$")
+_FOOTNOTE_MARKER = re.compile(r"\[\^(\w[\w-]*)\]")
+_INDENTED = re.compile(r"^(?: {4}|\t)")
 
 
 @dataclass
@@ -49,10 +58,13 @@ class Prepared:
     text: str
     heading_ids: dict[int, str] = field(default_factory=dict)  # 0-based line -> explicit `{#id}`
     no_toc: set[int] = field(default_factory=set)  # 0-based lines of headings styled `.no_toc`
+    notes: list[tuple[int, str]] = field(default_factory=list)  # (0-based line, warning) for the reader
 
 
 def prepare(body: str) -> Prepared:
     lines = body.split("\n")
+    footnotes = _drop_definitions(lines)
+    notes: list[tuple[int, str]] = []
     ids: dict[int, str] = {}
     no_toc: set[int] = set()
     fence: str | None = None
@@ -88,6 +100,8 @@ def prepare(body: str) -> Prepared:
             continue
         if "{::" in line:
             line = lines[i] = _EXTENSION_SPAN.sub("", line)
+        if footnotes and "[^" in line:
+            line = lines[i] = _drop_markers(line, i, footnotes, notes)
         if _TOC.match(line):
             lines[i] = ""
             j = i - 1
@@ -126,7 +140,55 @@ def prepare(body: str) -> Prepared:
             continue
         if "{:" in line:
             lines[i] = _SPAN_IAL.sub("", line)
-    return Prepared("\n".join(lines), ids, no_toc)
+    return Prepared("\n".join(lines), ids, no_toc, notes)
+
+
+def _drop_definitions(lines: list[str]) -> dict[str, str]:
+    """Blank the abbreviation and footnote definitions (outside code fences); {footnote name: its note}."""
+    footnotes: dict[str, str] = {}
+    fence: str | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+        elif m:
+            fence = m.group(1)
+        elif _ABBREVIATION.match(line):
+            lines[i] = ""
+        else:
+            definition = _FOOTNOTE_DEF.match(line)
+            if definition:
+                note = [definition.group(2).strip()]
+                lines[i] = ""
+                j = i + 1
+                while j < len(lines):  # its indented lines, blank lines between them included
+                    if _INDENTED.match(lines[j]):
+                        note.append(lines[j].strip())
+                    elif lines[j].strip():
+                        break
+                    elif not any(_INDENTED.match(k) for k in lines[j + 1: j + 2]):
+                        break
+                    lines[j] = ""
+                    j += 1
+                footnotes.setdefault(definition.group(1), " ".join(p for p in note if p))
+                i = j
+                continue
+        i += 1
+    return footnotes
+
+
+def _drop_markers(line: str, i: int, footnotes: dict[str, str], notes: list[tuple[int, str]]) -> str:
+    def drop(m: re.Match) -> str:
+        note = footnotes.get(m.group(1))
+        if note is None:
+            return m.group(0)
+        notes.append((i, f"footnote [^{m.group(1)}] left out (the documents have no footnotes); its note "
+                         f"'{note[:60]}' is not in the documents: write it into the text if it belongs there"))
+        return ""
+    return _FOOTNOTE_MARKER.sub(drop, line)
 
 
 def _drop_labelled_paragraph(lines: list[str], i: int) -> None:
