@@ -159,3 +159,50 @@ def test_a_footnote_marker_without_a_definition_stays_text_as_kramdown_leaves_it
     result = cli("build", "--framework", str(site), "--out", str(out), "--format", "json", "--jobs", "1", env=EPOCH)
     assert result.exit_code == 0, result.output
     assert "At level 6 I design pipelines[^x]." in (out / "framework.json").read_text("utf-8")
+
+
+# --- a blank line inside a table ---------------------------------------------------------------------------------------
+
+def test_rows_after_a_blank_line_inside_a_table_are_read_as_the_site_shows_them(tmp_path):
+    """An author leaves a blank line between two rows of a level page's table. kramdown needs no header
+    row: the site (Jekyll 4.3, kramdown 2.4 with kramdown-parser-gfm 1.1, checked) shows the rows after
+    the blank line as a second table. CommonMark reads them as a paragraph, so the reader dropped them:
+    'AI Strategy' and 'Architecture Design' became "Not described at this level" in every document, with
+    only 'level 6 leaves out the area' warnings. They are rows of the table above, with their own lines."""
+    import shutil
+
+    import openpyxl
+
+    fw = tmp_path / "framework"
+    shutil.copytree(FRAMEWORK, fw)
+    page = fw / "mlengineer" / "level6.md"
+    text = page.read_text("utf-8")
+    assert text.count("\n| [AI Strategy]") == 1
+    page.write_text(text.replace("\n| [AI Strategy]", "\n\n| [AI Strategy]"), "utf-8")
+    strategy_line = next(n for n, t in enumerate(page.read_text("utf-8").split("\n"), 1) if "[AI Strategy]" in t)
+
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(fw), "--out", str(out), "--format", "json", "--format", "xlsx",
+                 "--format", "docx", "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    assert "leaves out the area" not in result.output, result.output
+
+    expected = {
+        "ai-strategy": ["I understand the reasoning behind my team’s strategic decisions, and am able to verify "
+                        "and debug implementations of the design.",
+                        "I understand how my work fits into Vaarst’s AI Strategy."],
+        "architecture-design": ["I design components of ML systems with guidance, and explain the trade-offs I made."],
+    }
+    data = json.loads((out / "framework.json").read_text("utf-8"))
+    level6 = next(lv for lv in data["crafts"][0]["levels"] if lv["number"] == 6)
+    got = {e["area_id"]: [s["text"] for s in e["statements"]] for e in level6["expectations"]}
+    for area, texts in expected.items():
+        assert got.get(area) == texts, got
+    assert data["sources"]["expectations"]["mlengineer/6/ai-strategy"]["line"] == strategy_line
+
+    role = _read_docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
+    wb = openpyxl.load_workbook(out / "competency-matrix.xlsx", read_only=True)
+    cells = "\n".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v)
+    for texts in expected.values():
+        for t in texts:
+            assert t in role and t in cells, t

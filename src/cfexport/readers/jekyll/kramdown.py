@@ -16,6 +16,11 @@
   have no foot of the page, so both are dropped and each marker is reported (`Prepared.notes`)
   with its note. A marker whose footnote is not defined stays text, as kramdown leaves it.
 
+- A table needs no header in kramdown: rows after a blank line that ends a table are a table of
+  their own on the site (without a header), where CommonMark reads them as a paragraph. The blank
+  lines are moved below those rows, so they are read as rows of the table above (`Prepared.order`
+  keeps each line's place in the page).
+
 Lines are replaced, never removed, so line numbers stay those of the page.
 """
 
@@ -49,6 +54,8 @@ _ABBREVIATION = re.compile(r"^ {0,3}\*\[[^\]\n]+\]:")
 _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^(\w[\w-]*)\]:[ \t]*(.*)$")
 _FOOTNOTE_MARKER = re.compile(r"\[\^(\w[\w-]*)\]")
 _INDENTED = re.compile(r"^(?: {4}|\t)")
+_TABLE_ROW = re.compile(r"^ {0,3}\|")
+_TABLE_DELIMITER = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 @dataclass
@@ -59,6 +66,7 @@ class Prepared:
     heading_ids: dict[int, str] = field(default_factory=dict)  # 0-based line -> explicit `{#id}`
     no_toc: set[int] = field(default_factory=set)  # 0-based lines of headings styled `.no_toc`
     notes: list[tuple[int, str]] = field(default_factory=list)  # (0-based line, warning) for the reader
+    order: list[int] | None = None  # line i of `text` is line order[i] of the body (None: the same line)
 
 
 def prepare(body: str) -> Prepared:
@@ -140,7 +148,47 @@ def prepare(body: str) -> Prepared:
             continue
         if "{:" in line:
             lines[i] = _SPAN_IAL.sub("", line)
-    return Prepared("\n".join(lines), ids, no_toc, notes)
+    order = _join_split_tables(lines)
+    return Prepared("\n".join(lines), ids, no_toc, notes, order)
+
+
+def _join_split_tables(lines: list[str]) -> list[int] | None:
+    """Move the blank lines between the rows of a table (one with a delimiter row) below the rows
+    that follow them, in place; the new order of the lines (None when no table is split)."""
+    order = list(range(len(lines)))
+    changed = False
+    fence: str | None = None
+    table = False  # inside a table that has its delimiter row
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+        elif m:
+            fence, table = m.group(1), False
+        elif _TABLE_ROW.match(line):
+            table = table or (i + 1 < len(lines) and bool(_TABLE_DELIMITER.match(lines[i + 1])))
+        elif table and not line.strip():
+            j = i
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            k = j
+            while k < len(lines) and _TABLE_ROW.match(lines[k]) and not _TABLE_DELIMITER.match(lines[k]):
+                k += 1
+            if k == j or (k < len(lines) and _TABLE_DELIMITER.match(lines[k])):
+                table = False  # not rows, or a new table with its own header
+            else:
+                order[i:k] = order[j:k] + order[i:j]
+                lines[i:k] = lines[j:k] + lines[i:j]
+                changed = True
+                i += k - j  # the first moved blank line: more rows may follow it
+                continue
+        else:
+            table = False
+        i += 1
+    return order if changed else None
 
 
 def _drop_definitions(lines: list[str]) -> dict[str, str]:
