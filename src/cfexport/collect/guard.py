@@ -228,6 +228,9 @@ def _looks_like_xml(zf: zipfile.ZipFile, name: str) -> bool:
     python-docx follow the relationships, not the names): its first bytes say so."""
     if name.endswith("/"):
         return False
-    with zf.open(name) as part:
-        head = part.read(64)
+    try:
+        with zf.open(name) as part:
+            head = part.read(64)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise Refused("damaged", f"the part {name!r} cannot be unpacked ({exc})") from None
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")

@@ -121,6 +121,10 @@ class _Reader(Findings):
             self.problems.extend(rendered.problems)
             body, lines = rendered.text, rendered.lines
         prepared = kramdown.prepare(body)
+        for row, message in prepared.notes:
+            self.warn(Source(site_page.file, lines[row] if row < len(lines) else site_page.body_line + row), message)
+        if prepared.order is not None:
+            lines = [lines[j] if j < len(lines) else site_page.body_line + j for j in prepared.order]
         return _Page(site_page, prepared.text, lines, prepared.heading_ids, frozenset(prepared.no_toc))
 
     def tokens(self, page: _Page) -> list[Token]:

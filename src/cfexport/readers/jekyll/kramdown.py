@@ -10,6 +10,16 @@
   between them is read.
 - `{::comment}`...`{:/comment}` is never output, and `{::nomarkdown}`...`{:/}` is raw output
   for the site's HTML, not text: both are dropped, as are `{::options .../}` lines.
+- Abbreviation definitions (`*[HTML]: Hyper Text Markup Language`) are never output: dropped.
+- Footnote definitions (`[^1]: The note.`, with their indented lines) go to the foot of the
+  site's page, and a marker `[^1]` is shown as a superscript number linking there: the documents
+  have no foot of the page, so both are dropped and each marker is reported (`Prepared.notes`)
+  with its note. A marker whose footnote is not defined stays text, as kramdown leaves it.
+
+- A table needs no header in kramdown: rows after a blank line that ends a table are a table of
+  their own on the site (without a header), where CommonMark reads them as a paragraph. The blank
+  lines are moved below those rows, so they are read as rows of the table above (`Prepared.order`
+  keeps each line's place in the page).
 
 Lines are replaced, never removed, so line numbers stay those of the page.
 """
@@ -40,6 +50,12 @@ _EXTENSION_SPAN = re.compile(r"\{::(comment|nomarkdown)\b[^}]*\}.*?\{:/(?:\1)?\}
 _SUMMARY_OPEN = re.compile(r"^\s*<summary\b", re.IGNORECASE)
 _SUMMARY_CLOSE = re.compile(r"</summary\s*>", re.IGNORECASE)
 _CLOSE_TAG = re.compile(r"^ {0,3}</([A-Za-z][A-Za-z0-9-]*)\s*>\s*$")
+_ABBREVIATION = re.compile(r"^ {0,3}\*\[[^\]\n]+\]:")
+_FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^(\w[\w-]*)\]:[ \t]*(.*)$")
+_FOOTNOTE_MARKER = re.compile(r"\[\^(\w[\w-]*)\]")
+_INDENTED = re.compile(r"^(?: {4}|\t)")
+_TABLE_ROW = re.compile(r"^ {0,3}\|")
+_TABLE_DELIMITER = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 
 
 @dataclass
@@ -49,10 +65,14 @@ class Prepared:
     text: str
     heading_ids: dict[int, str] = field(default_factory=dict)  # 0-based line -> explicit `{#id}`
     no_toc: set[int] = field(default_factory=set)  # 0-based lines of headings styled `.no_toc`
+    notes: list[tuple[int, str]] = field(default_factory=list)  # (0-based line, warning) for the reader
+    order: list[int] | None = None  # line i of `text` is line order[i] of the body (None: the same line)
 
 
 def prepare(body: str) -> Prepared:
     lines = body.split("\n")
+    footnotes = _drop_definitions(lines)
+    notes: list[tuple[int, str]] = []
     ids: dict[int, str] = {}
     no_toc: set[int] = set()
     fence: str | None = None
@@ -88,6 +108,8 @@ def prepare(body: str) -> Prepared:
             continue
         if "{::" in line:
             line = lines[i] = _EXTENSION_SPAN.sub("", line)
+        if footnotes and "[^" in line:
+            line = lines[i] = _drop_markers(line, i, footnotes, notes)
         if _TOC.match(line):
             lines[i] = ""
             j = i - 1
@@ -126,7 +148,95 @@ def prepare(body: str) -> Prepared:
             continue
         if "{:" in line:
             lines[i] = _SPAN_IAL.sub("", line)
-    return Prepared("\n".join(lines), ids, no_toc)
+    order = _join_split_tables(lines)
+    return Prepared("\n".join(lines), ids, no_toc, notes, order)
+
+
+def _join_split_tables(lines: list[str]) -> list[int] | None:
+    """Move the blank lines between the rows of a table (one with a delimiter row) below the rows
+    that follow them, in place; the new order of the lines (None when no table is split)."""
+    order = list(range(len(lines)))
+    changed = False
+    fence: str | None = None
+    table = False  # inside a table that has its delimiter row
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+        elif m:
+            fence, table = m.group(1), False
+        elif _TABLE_ROW.match(line):
+            table = table or (i + 1 < len(lines) and bool(_TABLE_DELIMITER.match(lines[i + 1])))
+        elif table and not line.strip():
+            j = i
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            k = j
+            while k < len(lines) and _TABLE_ROW.match(lines[k]) and not _TABLE_DELIMITER.match(lines[k]):
+                k += 1
+            if k == j or (k < len(lines) and _TABLE_DELIMITER.match(lines[k])):
+                table = False  # not rows, or a new table with its own header
+            else:
+                order[i:k] = order[j:k] + order[i:j]
+                lines[i:k] = lines[j:k] + lines[i:j]
+                changed = True
+                i += k - j  # the first moved blank line: more rows may follow it
+                continue
+        else:
+            table = False
+        i += 1
+    return order if changed else None
+
+
+def _drop_definitions(lines: list[str]) -> dict[str, str]:
+    """Blank the abbreviation and footnote definitions (outside code fences); {footnote name: its note}."""
+    footnotes: dict[str, str] = {}
+    fence: str | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+        elif m:
+            fence = m.group(1)
+        elif _ABBREVIATION.match(line):
+            lines[i] = ""
+        else:
+            definition = _FOOTNOTE_DEF.match(line)
+            if definition:
+                note = [definition.group(2).strip()]
+                lines[i] = ""
+                j = i + 1
+                while j < len(lines):  # its indented lines, blank lines between them included
+                    if _INDENTED.match(lines[j]):
+                        note.append(lines[j].strip())
+                    elif lines[j].strip():
+                        break
+                    elif not any(_INDENTED.match(k) for k in lines[j + 1: j + 2]):
+                        break
+                    lines[j] = ""
+                    j += 1
+                footnotes.setdefault(definition.group(1), " ".join(p for p in note if p))
+                i = j
+                continue
+        i += 1
+    return footnotes
+
+
+def _drop_markers(line: str, i: int, footnotes: dict[str, str], notes: list[tuple[int, str]]) -> str:
+    def drop(m: re.Match) -> str:
+        note = footnotes.get(m.group(1))
+        if note is None:
+            return m.group(0)
+        notes.append((i, f"footnote [^{m.group(1)}] left out (the documents have no footnotes); its note "
+                         f"'{note[:60]}' is not in the documents: write it into the text if it belongs there"))
+        return ""
+    return _FOOTNOTE_MARKER.sub(drop, line)
 
 
 def _drop_labelled_paragraph(lines: list[str], i: int) -> None:
