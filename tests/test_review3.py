@@ -11,7 +11,6 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from conftest import FRAMEWORK, ROOT, need_tool
 
@@ -206,3 +205,37 @@ def test_rows_after_a_blank_line_inside_a_table_are_read_as_the_site_shows_them(
     for texts in expected.values():
         for t in texts:
             assert t in role and t in cells, t
+
+
+def test_a_row_commented_out_inside_a_table_hides_that_row_only(tmp_path):
+    """An author hides one row of a level page by putting `<!--` and `-->` around it, on lines of their own.
+    The rows after the comment were dropped with it ('Architecture Design' and 'Technical Strategy' left out,
+    shown as "Not described at this level" in every document, with only 'leaves out the area' warnings).
+    The commented row is not framework text; the rows after it are, with their own line numbers."""
+    import shutil
+
+    fw = tmp_path / "framework"
+    shutil.copytree(FRAMEWORK, fw)
+    page = fw / "mlengineer" / "level6.md"
+    lines = page.read_text("utf-8").split("\n")
+    i = next(n for n, t in enumerate(lines) if t.startswith("| [AI Strategy]"))
+    lines[i:i + 1] = ["<!--", lines[i], "-->"]
+    page.write_text("\n".join(lines), "utf-8")
+    design_line = next(n for n, t in enumerate(lines, 1) if t.startswith("| [Architecture Design]"))
+
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(fw), "--out", str(out), "--format", "json", "--format", "docx",
+                 "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    assert "leaves out the area 'AI Strategy'" in result.output  # the one row the author hid
+    assert "leaves out the area 'Architecture Design'" not in result.output, result.output
+    data = json.loads((out / "framework.json").read_text("utf-8"))
+    level6 = next(lv for lv in data["crafts"][0]["levels"] if lv["number"] == 6)
+    got = {e["area_id"]: [s["text"] for s in e["statements"]] for e in level6["expectations"]}
+    assert got["architecture-design"] == ["I design components of ML systems with guidance, and explain the "
+                                          "trade-offs I made."]
+    assert "ai-strategy" not in got
+    assert data["sources"]["expectations"]["mlengineer/6/architecture-design"]["line"] == design_line
+    role = _read_docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
+    assert "explain the trade-offs I made." in role
+    assert "I understand how my work fits into" not in role

@@ -19,7 +19,8 @@
 - A table needs no header in kramdown: rows after a blank line that ends a table are a table of
   their own on the site (without a header), where CommonMark reads them as a paragraph. The blank
   lines are moved below those rows, so they are read as rows of the table above (`Prepared.order`
-  keeps each line's place in the page).
+  keeps each line's place in the page). A row commented out (`<!--` and `-->` around it, on lines of
+  their own) is read the same way: the comment is blank, the rows after it are rows of the table.
 
 Lines are replaced, never removed, so line numbers stay those of the page.
 """
@@ -55,6 +56,7 @@ _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^(\w[\w-]*)\]:[ \t]*(.*)$")
 _FOOTNOTE_MARKER = re.compile(r"\[\^(\w[\w-]*)\]")
 _INDENTED = re.compile(r"^(?: {4}|\t)")
 _TABLE_ROW = re.compile(r"^ {0,3}\|")
+_COMMENT_OPEN = re.compile(r"^ {0,3}<!--")
 _TABLE_DELIMITER = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 
 
@@ -170,6 +172,8 @@ def _join_split_tables(lines: list[str]) -> list[int] | None:
             fence, table = m.group(1), False
         elif _TABLE_ROW.match(line):
             table = table or (i + 1 < len(lines) and bool(_TABLE_DELIMITER.match(lines[i + 1])))
+        elif table and _COMMENT_OPEN.match(line) and _blank_comment(lines, i):
+            continue  # a row commented out: its lines are now blank, read as the blank lines below
         elif table and not line.strip():
             j = i
             while j < len(lines) and not lines[j].strip():
@@ -189,6 +193,19 @@ def _join_split_tables(lines: list[str]) -> list[int] | None:
             table = False
         i += 1
     return order if changed else None
+
+
+def _blank_comment(lines: list[str], i: int) -> bool:
+    """Blank the HTML comment that starts line `i` and ends a line (`<!--` ... `-->`, nothing after
+    it): it is invisible on the site. False (nothing blanked) when text follows the comment."""
+    for k in range(i, len(lines)):
+        end = lines[k].find("-->", lines[i].find("<!--") + 4 if k == i else 0)
+        if end >= 0:
+            if lines[k][end + 3:].strip():
+                return False
+            lines[i:k + 1] = [""] * (k + 1 - i)
+            return True
+    return False
 
 
 def _drop_definitions(lines: list[str]) -> dict[str, str]:
