@@ -633,21 +633,25 @@ def test_a_role_name_that_starts_with_a_vowel_gets_an(tmp_path):
     assert " a Associate" not in text and " a Engineer" not in text
 
 
-@pytest.mark.parametrize("title, the_craft", [("Data Engineering", "the Data Engineering craft"),
-                                              ("Data Craft", "the Data Craft")])
-def test_the_introductions_name_the_craft_in_english_whatever_its_title(tmp_path, title, the_craft):
+@pytest.mark.parametrize("title, framework, the_craft, the_framework", [
+    ("Data Engineering", "Test Framework", "the Data Engineering craft", "the Test Framework"),
+    ("Data Craft", "Test Framework", "the Data Craft", "the Test Framework"),
+    ("The Platform Craft", "The Acme Career Framework", "The Platform Craft", "The Acme Career Framework")])
+def test_the_introductions_name_the_craft_in_english_whatever_its_title(tmp_path, title, framework, the_craft,
+                                                                         the_framework):
     """A craft page titled "Data Engineering" read "in the Data Engineering of the ..." (the wording
-    assumed titles end in "Craft"); one titled "... Craft" must not become "Craft craft"."""
+    assumed titles end in "Craft"); one titled "... Craft" must not become "Craft craft", nor one
+    titled "The ..." "the The ..."."""
     from dataclasses import replace
 
-    fw = write_framework(tmp_path / "fw", [replace(small_craft(), title=title)])
+    fw = write_framework(tmp_path / "fw", [replace(small_craft(), title=title)], title=framework)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", "--framework", str(fw), "--out", str(out), "--format", "docx",
                                        "--jobs", "1"])
     assert result.exit_code == 0, result.output
     role = squash(docx_text(next(out.rglob("*level-1.docx"))))
-    assert squash(f"(Level 1 · Junior) in {the_craft} of the Test Framework.") in role
-    assert "Craftcraft" not in role
+    assert squash(f"(Level 1 · Junior) in {the_craft} of {the_framework}.") in role
+    assert "Craftcraft" not in role and "theThe" not in role
     result = CliRunner().invoke(main, ["pack", "--role", "test/data", "--from", "1", "--to", "2", "--person", "Ada",
                                        "--framework", str(fw), "--out", str(out / "p")])
     assert result.exit_code == 0, result.output

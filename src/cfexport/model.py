@@ -10,6 +10,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 
+def with_the(title: str) -> str:
+    """A title in a sentence, after "in" or "of": "the Vaarst Career Framework", and "The Acme
+    Framework" as it is (never "the The Acme Framework")."""
+    return title if title[:4].casefold() == "the " else f"the {title}"
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a node was written: a path relative to the framework folder, and a 1-based line."""
@@ -99,7 +105,7 @@ class Craft:
         craft, "the Data Engineering craft" where it does not ("in the Data Engineering of the ..."
         would not be English)."""
         words = self.title.split()
-        return f"the {self.title}" if words and words[-1].casefold() == "craft" else f"the {self.title} craft"
+        return with_the(self.title if words and words[-1].casefold() == "craft" else f"{self.title} craft")
 
     def level(self, number: int) -> Level | None:
         return next((lv for lv in self.levels if lv.number == number), None)

@@ -12,7 +12,7 @@ from cfexport.changes.diff import Change
 from cfexport.exporters.base import Context
 from cfexport.exporters.spreadsheet import (Styles, new_workbook, print_setup, put_style, put_text, put_value, row_height,
                                       save, set_height, settings, wrapped_lines)
-from cfexport.model import Framework
+from cfexport.model import Framework, with_the
 
 COLUMNS = ("Kind", "Craft", "Specialism", "Level", "Level name", "Area", "Old text", "New text", "Moved from",
            "Old file", "Old line", "New file", "New line", "Old id", "New id")
@@ -68,5 +68,5 @@ def render(framework: Framework, changes: list[Change], old_label: str, new_labe
     ws.add_table(table)
     ws.freeze_panes = "A2"
     print_setup(ws, s, "1:1", framework.title, f"{old_label} → {new_label}")
-    return save(wb, context, f"What changed in the {framework.title}", framework.title, subject=summary,
+    return save(wb, context, f"What changed in {with_the(framework.title)}", framework.title, subject=summary,
                 keywords=f"{old_label}; {new_label}; changes")

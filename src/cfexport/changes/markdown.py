@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from cfexport.changes.report import CraftSection, Item, plural
+from cfexport.model import with_the
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!{}$&@])")
 
@@ -31,7 +32,7 @@ def _item(it: Item) -> list[str]:
 
 
 def render(title: str, summary: str, old_label: str, new_label: str, sections: list[CraftSection]) -> bytes:
-    out = [f"# What changed in the {escape(title)}", "", f"**{escape(old_label)} → {escape(new_label)}**", "",
+    out = [f"# What changed in {escape(with_the(title))}", "", f"**{escape(old_label)} → {escape(new_label)}**", "",
            escape(summary), ""]
     for sec in sections:
         out += [f"## {escape(sec.title)}", ""]

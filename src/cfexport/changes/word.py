@@ -9,7 +9,7 @@ from __future__ import annotations
 from cfexport.changes.report import CraftSection, Item, plural
 from cfexport.exporters.base import Context
 from cfexport.exporters.wordprocessing import Writer
-from cfexport.model import Framework
+from cfexport.model import Framework, with_the
 
 
 def _item(w: Writer, it: Item) -> None:
@@ -26,7 +26,7 @@ def _item(w: Writer, it: Item) -> None:
 def render(framework: Framework, summary: str, old_label: str, new_label: str, sections: list[CraftSection],
            context: Context) -> bytes:
     w = Writer(context)
-    w.para("title", f"What changed in the {framework.title}")
+    w.para("title", f"What changed in {with_the(framework.title)}")
     w.para("subtitle", f"{old_label} → {new_label}")
     w.para("body", summary)
     for n, sec in enumerate(sections):
@@ -47,7 +47,7 @@ def render(framework: Framework, summary: str, old_label: str, new_label: str, s
     w.fill_header_footer({"framework": framework.title, "craft": "What changed", "role": "", "specialism": "", "level": "",
                           "title": "What changed", "version": version,
                           "date": context.build_time.date().isoformat(), "person": ""})
-    w.properties(framework.source, title=f"What changed in the {framework.title}", subject=summary,
+    w.properties(framework.source, title=f"What changed in {with_the(framework.title)}", subject=summary,
                  author=framework.title, keywords=[framework.title, old_label, new_label, "changes"],
                  category="Changes", identifier=f"changes/{old_label}..{new_label}",
                  comments=f"Made by cfexport from the {framework.title}: {version}.")

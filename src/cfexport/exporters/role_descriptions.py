@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from cfexport.compare import AreaChange, compare, next_role
 from cfexport.exporters.base import Context, Document, ExportError
-from cfexport.model import AreaExpectations, Framework, Role, Statement
+from cfexport.model import AreaExpectations, Framework, Role, Statement, with_the
 from cfexport.exporters.wordprocessing import Writer
 from cfexport.exporters.word_template import intro, with_article
 
@@ -73,8 +73,8 @@ def render_role_description(framework: Framework, role: Role, context: Context) 
     w.para("title", role.title)
     w.para("subtitle", w.label("subtitle", level=level.label, craft=craft.title, framework=framework.title,
                                role=role.title, specialism=role.specialism or ""))
-    for text in intro(context, ROLE_INTRODUCTION, framework=framework.title, craft=craft.title,
-                      the_craft=craft.the_craft, role=role.title,
+    for text in intro(context, ROLE_INTRODUCTION, framework=framework.title,
+                      the_framework=with_the(framework.title), craft=craft.title, the_craft=craft.the_craft, role=role.title,
                       a_role=with_article(role.title), specialism=role.specialism or "", level=level.label,
                       level_number=level.number, level_name=level.name, version=context.version,
                       illustrative=level.illustrative, next_level=nxt.level.label if nxt else "",
