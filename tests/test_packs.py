@@ -216,6 +216,23 @@ def test_control_characters_in_a_csv_are_dropped_with_a_warning_naming_the_line(
     assert "Ann Lee" in docx_text(out / "packs" / "ann-lee-mlengineer-ml-engineer-level-5-to-6" / "promotion-case.docx")
 
 
+def test_a_name_written_over_several_lines_in_a_spreadsheet_cell_is_used_on_one_line(tmp_path):
+    """Excel saves a cell typed with Alt+Enter as a quoted field over two lines: the name went into the
+    promotion case's title and header, and the round's index, with its line break."""
+    people = tmp_path / "people.csv"
+    people.write_bytes(b"person,role,current_level,target_level,manager\r\n"
+                       b'"Ada\r\nLovelace",mlengineer/ml-engineer,5,6,"Grace \tHopper"\r\n')
+    out = tmp_path / "out"
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert f"{people}:3: warning: the name 'Ada Lovelace' was written over several lines" in result.output
+    folder = out / "packs" / "ada-lovelace-mlengineer-ml-engineer-level-5-to-6"
+    text = docx_text(folder / "promotion-case.docx")
+    assert "Ada Lovelace" in text and "Grace Hopper" in text and "Ada\n" not in text
+    index = (out / "packs" / "round.csv").read_text("utf-8-sig")
+    assert "Ada Lovelace" in index and "Grace Hopper" in index and "\t" not in index
+
+
 # --- a pack folder is one pack: person, role move and manager ----------------------------------------------------
 
 JO = "jo-smith-mlengineer-ml-engineer-level-5-to-6"

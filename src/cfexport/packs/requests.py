@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,6 +188,7 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
             continue
         person, track, cur, tgt, manager = (clean(normalise(c).strip(), Source(file, line), problems)
                                             for c in row)
+        person, manager = (_one_line(name, Source(file, line), problems) for name in (person, manager))
         if not all(v.isascii() and v.isdigit() and len(v) <= 6 for v in (cur, tgt)):  # not int(): "5_0", "+5", "٥"
             errors.append(Problem("error", Source(file, line), "current_level and target_level must be "
                                   f"level numbers, not '{cur}' and '{tgt}'"))
@@ -220,6 +222,22 @@ def _delimiter(header_line: str) -> str:
         return csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
     except csv.Error:
         return ","
+
+
+_BREAKS = re.compile("[ ]*[\n\r\t\v\f\x85\u2028\u2029][\n\r\t\v\f\x85\u2028\u2029 ]*")
+
+
+def _one_line(name: str, source: Source, problems: list[Problem]) -> str:
+    """A name on one line: a spreadsheet cell may hold line breaks (Alt+Enter, a quoted CSV field
+    over several lines), which would break a document's title, its header and the round's index.
+    They become spaces, with a warning (the pack is the same person's: names are compared with
+    their spacing aside)."""
+    if not _BREAKS.search(name):
+        return name
+    one = _BREAKS.sub(" ", name).strip()
+    problems.append(Problem("warning", source, f"the name '{one}' was written over several lines in the file; "
+                                               "it is used on one line"))
+    return one
 
 
 def _trim(row: list[str], keep: int = 0) -> list[str]:
