@@ -176,7 +176,9 @@ def _join_split_tables(lines: list[str]) -> list[int] | None:
             continue  # a row commented out: its lines are now blank, read as the blank lines below
         elif table and not line.strip():
             j = i
-            while j < len(lines) and not lines[j].strip():
+            while j < len(lines):  # the blank lines, and the comments among them (rows commented out)
+                if lines[j].strip() and not (_COMMENT_OPEN.match(lines[j]) and _blank_comment(lines, j)):
+                    break
                 j += 1
             k = j
             while k < len(lines) and _TABLE_ROW.match(lines[k]) and not _TABLE_DELIMITER.match(lines[k]):

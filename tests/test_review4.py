@@ -1,0 +1,91 @@
+"""Review 4: defects found by using cfexport on inputs nobody on the project wrote, each as a test.
+
+Fixtures have the shape real inputs have (pages as authors write them, a CSV as a spreadsheet saves it);
+golden values come from the text written here, never from cfexport."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import FRAMEWORK
+
+from cfexport.cli import main
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
+
+DESIGN = "I design components of ML systems with guidance, and explain the trade-offs I made."
+
+
+def cli(*args: str, env: dict | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def _framework(tmp_path: Path) -> tuple[Path, Path]:
+    fw = tmp_path / "framework"
+    shutil.copytree(FRAMEWORK, fw)
+    return fw, fw / "mlengineer" / "level6.md"
+
+
+def _level6(out: Path) -> dict[str, list[str]]:
+    data = json.loads((out / "framework.json").read_text("utf-8"))
+    level6 = next(lv for lv in data["crafts"][0]["levels"] if lv["number"] == 6)
+    return {e["area_id"]: [s["text"] for s in e["statements"]] for e in level6["expectations"]}
+
+
+def _read_docx_text(path: Path) -> str:
+    import docx
+
+    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+
+
+# --- rows commented out: two comments, or a comment after a blank line ----------------------------------------------
+
+def _hide_rows(page: Path, hide: str) -> int:
+    """Comment out the 'AI Governance' and 'AI Strategy' rows of the page as `hide` says; the line of
+    the 'Architecture Design' row that follows them."""
+    lines = page.read_text("utf-8").split("\n")
+    gov = next(n for n, t in enumerate(lines) if t.startswith("| [AI Governance]"))
+    assert lines[gov + 1].startswith("| [AI Strategy]")
+    rows = lines[gov:gov + 2]
+    if hide == "two comments":
+        new = ["<!--", rows[0], "-->", f"<!-- {rows[1]} -->"]
+    else:  # "blank line, then a comment": the author left a gap where the rows were
+        new = ["", "<!--", rows[0], rows[1], "-->"]
+    lines[gov:gov + 2] = new
+    page.write_text("\n".join(lines), "utf-8")
+    return next(n for n, t in enumerate(lines, 1) if t.startswith("| [Architecture Design]"))
+
+
+def _check_rows_after_comments(tmp_path: Path, hide: str) -> None:
+    fw, page = _framework(tmp_path)
+    design_line = _hide_rows(page, hide)
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(fw), "--out", str(out), "--format", "json", "--format", "docx",
+                 "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    assert "leaves out the area 'AI Strategy'" in result.output  # hidden by the author
+    assert "leaves out the area 'Architecture Design'" not in result.output, result.output
+    got = _level6(out)
+    assert got.get("architecture-design") == [DESIGN], got
+    assert "ai-governance" not in got and "ai-strategy" not in got
+    data = json.loads((out / "framework.json").read_text("utf-8"))
+    assert data["sources"]["expectations"]["mlengineer/6/architecture-design"]["line"] == design_line
+    role = _read_docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
+    assert DESIGN in role
+    assert "I check my own models for bias and drift before they are released" not in role
+
+
+def test_rows_after_two_commented_out_rows_are_read(tmp_path):
+    """Two rows hidden one after the other, each with its own comment (`<!--`...`-->` over three lines,
+    then `<!-- | row | -->` on one): the rows after the second comment were dropped ('Architecture
+    Design' and 'Technical Strategy' left out of every document, with only 'leaves out the area'
+    warnings). On the site the comments are invisible and the rows after them are shown."""
+    _check_rows_after_comments(tmp_path, "two comments")
+
+
+def test_rows_after_a_blank_line_and_a_commented_out_row_are_read(tmp_path):
+    """A blank line inside the table, then a comment hiding rows: the rows after the comment were dropped."""
+    _check_rows_after_comments(tmp_path, "blank line, then a comment")
