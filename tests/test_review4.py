@@ -89,3 +89,27 @@ def test_rows_after_two_commented_out_rows_are_read(tmp_path):
 def test_rows_after_a_blank_line_and_a_commented_out_row_are_read(tmp_path):
     """A blank line inside the table, then a comment hiding rows: the rows after the comment were dropped."""
     _check_rows_after_comments(tmp_path, "blank line, then a comment")
+
+
+# --- a footnote marker inside code --------------------------------------------------------------------------------------
+
+def test_a_footnote_marker_inside_code_is_code_not_a_footnote(tmp_path):
+    """A statement quoting a regular expression in code (`` `[^1]` ``) on a page that also has a footnote 1:
+    kramdown never reads a footnote marker inside a code span, so the site shows the code as written. The
+    reader dropped it from the code ('I match IDs with the pattern `` on ...'), with a footnote warning."""
+    fw, page = _framework(tmp_path)
+    text = page.read_text("utf-8")
+    old = "I design components of ML systems with guidance, and explain the trade-offs I made. |"
+    assert old in text
+    page.write_text(text.replace(old, "I design components of ML systems with guidance[^1]. <br><br> I match "
+                                      "IDs with the pattern `v[^1]` and `[^a-z]`. |")
+                    + "\n[^1]: With a senior engineer.\n\n[^a-z]: Not a real note.\n", "utf-8")
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(fw), "--out", str(out), "--format", "json", "--format", "docx",
+                 "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("warning: footnote [^1] left out") == 1, result.output
+    assert "footnote [^a-z]" not in result.output, result.output
+    got = _level6(out)
+    assert got["architecture-design"] == ["I design components of ML systems with guidance.",
+                                          "I match IDs with the pattern v[^1] and [^a-z]."], got

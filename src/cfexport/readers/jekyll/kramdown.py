@@ -54,6 +54,7 @@ _CLOSE_TAG = re.compile(r"^ {0,3}</([A-Za-z][A-Za-z0-9-]*)\s*>\s*$")
 _ABBREVIATION = re.compile(r"^ {0,3}\*\[[^\]\n]+\]:")
 _FOOTNOTE_DEF = re.compile(r"^ {0,3}\[\^(\w[\w-]*)\]:[ \t]*(.*)$")
 _FOOTNOTE_MARKER = re.compile(r"\[\^(\w[\w-]*)\]")
+_CODE_SPAN = re.compile(r"((`+)(?!`).*?(?<!`)\2(?!`))")
 _INDENTED = re.compile(r"^(?: {4}|\t)")
 _TABLE_ROW = re.compile(r"^ {0,3}\|")
 _COMMENT_OPEN = re.compile(r"^ {0,3}<!--")
@@ -255,7 +256,9 @@ def _drop_markers(line: str, i: int, footnotes: dict[str, str], notes: list[tupl
         notes.append((i, f"footnote [^{m.group(1)}] left out (the documents have no footnotes); its note "
                          f"'{note[:60]}' is not in the documents: write it into the text if it belongs there"))
         return ""
-    return _FOOTNOTE_MARKER.sub(drop, line)
+    parts = _CODE_SPAN.split(line)  # text, code span, its backticks, text, ...: `[^1]` in code is code
+    return "".join(_FOOTNOTE_MARKER.sub(drop, p) if n % 3 == 0 else p if n % 3 == 1 else ""
+                   for n, p in enumerate(parts))
 
 
 def _drop_labelled_paragraph(lines: list[str], i: int) -> None:
