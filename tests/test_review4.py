@@ -113,3 +113,31 @@ def test_a_footnote_marker_inside_code_is_code_not_a_footnote(tmp_path):
     got = _level6(out)
     assert got["architecture-design"] == ["I design components of ML systems with guidance.",
                                           "I match IDs with the pattern v[^1] and [^a-z]."], got
+
+
+# --- a framework titled "The ...": the documents' properties ------------------------------------------------------------
+
+def test_a_framework_titled_the_is_never_the_the_in_the_documents_properties(tmp_path):
+    """The introductions say 'of The Acme Framework' since review 3, but the role descriptions' Comments
+    ('Made by cfexport from the The Acme Framework ...', shown in Word's File > Info) and the level
+    cards' Subject ('Level cards of the The Acme Framework: ...') still put 'the' before the title."""
+    import subprocess
+
+    import docx
+    from conftest import need_tool
+
+    fw, _ = _framework(tmp_path)
+    for page in [fw / "index.md", *(fw / "mlengineer").glob("*.md")]:
+        text = page.read_text("utf-8")
+        page.write_text(text.replace("Vaarst Career Framework", "The Acme Framework"), "utf-8")
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(fw), "--out", str(out), "--format", "docx", "--format", "pdf",
+                 "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    role = docx.Document(str(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx"))
+    assert role.core_properties.comments.startswith("Made by cfexport from The Acme Framework ("), \
+        role.core_properties.comments
+    info = subprocess.run([need_tool("pdfinfo"), str(out / "level-cards" / "ml-and-edge-ml-engineer-craft.pdf")],
+                          capture_output=True, text=True, check=True).stdout
+    assert "Level cards of The Acme Framework: ML and Edge ML Engineer Craft" in info, info
+    assert "the The" not in info

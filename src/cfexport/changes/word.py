@@ -50,5 +50,5 @@ def render(framework: Framework, summary: str, old_label: str, new_label: str, s
     w.properties(framework.source, title=f"What changed in {with_the(framework.title)}", subject=summary,
                  author=framework.title, keywords=[framework.title, old_label, new_label, "changes"],
                  category="Changes", identifier=f"changes/{old_label}..{new_label}",
-                 comments=f"Made by cfexport from the {framework.title}: {version}.")
+                 comments=f"Made by cfexport from {with_the(framework.title)}: {version}.")
     return w.finish()

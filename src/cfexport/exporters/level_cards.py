@@ -46,7 +46,7 @@ from cfexport.exporters.card_layout import (  # noqa: F401 - Item, Placed, marku
     role_items,
 )
 from cfexport.exporters.card_settings import MM, Settings, _Checker, _Setup, _setup, _theme_error
-from cfexport.model import Craft, Framework, Role
+from cfexport.model import Craft, Framework, Role, with_the
 
 DOCUMENT_LANGUAGE = "en-GB"  # the cards' fixed words are British English, as the Word template
 
@@ -410,7 +410,7 @@ def render_cards(framework: Framework, roles: list[Role], context: Context, titl
     canv.setViewerPreference("DisplayDocTitle", "true")  # a viewer's title bar (and a screen reader) says the title
     canv.setAuthor(framework.title)
     crafts = list(dict.fromkeys(r.craft.title for r in roles))
-    canv.setSubject(f"Level cards of the {framework.title}: {', '.join(crafts)} ({context.version})")
+    canv.setSubject(f"Level cards of {with_the(framework.title)}: {', '.join(crafts)} ({context.version})")
     canv.setCreator("cfexport")
     canv.setKeywords(["level cards", framework.title, *crafts])
 

@@ -173,7 +173,7 @@ def _values(framework: Framework, role: Role, context: Context) -> dict[str, str
 
 
 def _comments(framework: Framework, context: Context) -> str:
-    return (f"Made by cfexport from the {framework.title} ({context.version}). "
+    return (f"Made by cfexport from {with_the(framework.title)} ({context.version}). "
             "To change the text, change the framework pages; to change the look, restyle the template.")
 
 
