@@ -141,3 +141,72 @@ def test_a_framework_titled_the_is_never_the_the_in_the_documents_properties(tmp
                           capture_output=True, text=True, check=True).stdout
     assert "Level cards of The Acme Framework: ML and Edge ML Engineer Craft" in info, info
     assert "the The" not in info
+
+
+# --- build --watch: a theme value the exporters refuse ----------------------------------------------------------------
+
+def test_watch_reports_a_bad_theme_colour_at_its_line_as_build_does(tmp_path):
+    """HR sets the theme's shared colour `colours: primary` to a value that is not a colour while
+    `build --watch` runs. `cfexport build` says 'theme.yaml:11: error: ... (or colours.primary) ...'; watch
+    only checked the theme's keys and types, so the error came from whichever exporter ran first, without a
+    line and naming a key the user never wrote ('theme.yaml: pdf: colours: band: ...' with the PDF level
+    cards). It is reported as build reports it, the previous output is kept, and the fix is rebuilt."""
+    import os
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from conftest import ROOT
+
+    fw, _ = _framework(tmp_path)
+    templates, out = tmp_path / "templates", tmp_path / "out"
+    shutil.copytree(ROOT / "templates", templates)
+    theme = templates / "theme.yaml"
+    good_theme = theme.read_text("utf-8")
+    assert good_theme.count('primary: "1F3A5F"') == 1
+    line = next(n for n, t in enumerate(good_theme.split("\n"), 1) if t.strip().startswith('primary: "1F3A5F"'))
+
+    proc = subprocess.Popen([sys.executable, "-m", "cfexport", "build", "--watch", "--framework", str(fw), "--out",
+                             str(out), "--templates", str(templates), "--format", "json", "--format", "pdf",
+                             "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "SOURCE_DATE_EPOCH": "1700000000", "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put(None)], daemon=True).start()
+    seen: list[str] = []
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                got = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            if got is None:
+                break
+            seen.append(got)
+            if text in got:
+                return
+        raise AssertionError(f"no line with {text!r} in:\n{''.join(seen)}")
+
+    try:
+        wait_for("watching")
+        cards = (out / "level-cards" / "ml-and-edge-ml-engineer-craft.pdf").read_bytes()
+        theme.write_text(good_theme.replace('primary: "1F3A5F"', 'primary: "1F3A5"'), "utf-8")
+        wait_for("the previous output is kept")
+        assert (out / "level-cards" / "ml-and-edge-ml-engineer-craft.pdf").read_bytes() == cards
+        reported = [x for x in seen if f"theme.yaml:{line}: error:" in x]
+        assert reported and "colours.primary" in reported[0] and "'1F3A5'" in reported[0], "".join(seen)
+        assert "band" not in "".join(seen)
+        theme.write_text(good_theme.replace('primary: "1F3A5F"', 'primary: "AA3A5F"'), "utf-8")
+        wait_for("rebuilt 1 file(s)")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in "".join(seen)

@@ -151,10 +151,9 @@ def _rebuild(framework_dir: Path, root, out_dir: Path, exporters: list, template
     from cfexport.exporters.base import ExportError
     from cfexport.output import OutputError
     from cfexport.readers import read_framework
-    from cfexport.theme import check_theme
 
     kept = "; the previous output is kept"
-    theme = check_theme(templates)
+    theme = cli.theme_problems(templates)  # as a build checks it: the values the exporters refuse too, with lines
     for problem in theme:
         click.echo(cli._format(problem.source.file, problem), err=True)
     if any(p.severity == "error" for p in theme) or (strict and theme):
