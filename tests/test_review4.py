@@ -210,3 +210,37 @@ def test_watch_reports_a_bad_theme_colour_at_its_line_as_build_does(tmp_path):
             proc.kill()
             proc.wait()
     assert "Traceback" not in "".join(seen)
+
+
+# --- serve: a theme value the exporters refuse ---------------------------------------------------------------------------
+
+def test_serve_lists_a_bad_theme_colour_on_the_problems_page_it_points_to(tmp_path):
+    """With `colours: primary: "ZZZ"` in the theme, a level card's download is refused with 'fix it and reload
+    this page; the problems page lists what validate reports', but the problems page listed nothing: it
+    checked only the theme's keys and types, where `cfexport validate` also reports the values the exporters
+    refuse, at their line."""
+    import re
+
+    import pytest
+
+    pytest.importorskip("starlette")
+    from conftest import ROOT
+    from starlette.testclient import TestClient
+
+    from cfexport.web.app import create_app
+
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    theme = templates / "theme.yaml"
+    text = theme.read_text("utf-8")
+    assert text.count('primary: "1F3A5F"') == 1
+    line = next(n for n, t in enumerate(text.split("\n"), 1) if t.strip().startswith('primary: "1F3A5F"'))
+    theme.write_text(text.replace('primary: "1F3A5F"', 'primary: "ZZZ"'), "utf-8")
+
+    with TestClient(create_app(FRAMEWORK, templates, tmp_path / "out"), raise_server_exceptions=False) as c:
+        card = c.get("/roles/mlengineer/ml-engineer/5/level-card.pdf")
+        assert "the problems page lists" in card.text
+        problems = c.get("/problems")
+    assert problems.status_code == 200
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", problems.text))
+    assert "theme.yaml" in page and f"{line}" in page and "colours.primary" in page and "ZZZ" in page, page

@@ -103,8 +103,8 @@ class FrameworkStore:
     # -- reading -------------------------------------------------------------------------
     def reload(self, force: bool = False) -> Snapshot:
         """Read the framework again when its files changed (or when `force`)."""
+        from cfexport.cli import theme_problems  # what validate reports: the values the exporters refuse too
         from cfexport.readers import read_framework
-        from cfexport.theme import check_theme
 
         with self._lock:
             now = time.monotonic()
@@ -125,7 +125,7 @@ class FrameworkStore:
                 problems = (Problem("error", Source(str(self.framework_dir), 0),
                                     "the framework could not be read (an internal error; see the server's log)"),)
                 fw = None
-            theme = tuple(check_theme(self.templates))
+            theme = tuple(theme_problems(self.templates))
             good = fw is not None and not any(p.severity == "error" for p in problems)
             previous = self._snapshot
             if good:
