@@ -149,11 +149,12 @@ def _rebuild(framework_dir: Path, root, out_dir: Path, exporters: list, template
     from cfexport import cli
     from cfexport.cli import build as build_command
     from cfexport.exporters.base import ExportError
+    from cfexport.exporters.theme_values import theme_problems
     from cfexport.output import OutputError
     from cfexport.readers import read_framework
 
     kept = "; the previous output is kept"
-    theme = cli.theme_problems(templates)  # as a build checks it: the values the exporters refuse too, with lines
+    theme = theme_problems(templates)  # as a build checks it: the values the exporters refuse too, with lines
     for problem in theme:
         click.echo(cli._format(problem.source.file, problem), err=True)
     if any(p.severity == "error" for p in theme) or (strict and theme):

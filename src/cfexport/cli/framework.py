@@ -10,8 +10,7 @@ from pathlib import Path
 import click
 
 from cfexport.cli import (ALLOWABLE, EXIT_USAGE, Failure, _format, _friendly, _templates_folder, framework_option,
-                          main, read_or_fail, root_option, strict_option, templates_option,
-                          theme_problems)
+                          main, read_or_fail, root_option, strict_option, templates_option)
 
 @main.command()
 @framework_option
@@ -30,6 +29,8 @@ def validate(framework_dir: Path, root: str | None, templates_dir: Path | None, 
     if not framework_dir.exists():
         raise Failure(f"error: framework folder {framework_dir} not found; pass --framework DIR", EXIT_USAGE)
     templates = _templates_folder(templates_dir)
+    from cfexport.exporters.theme_values import theme_problems
+
     themes = tuple(p for p in theme_problems(templates) if p.code not in allow)
     for problem in themes:
         click.echo(_format(problem.source.file, problem), err=True)

@@ -103,7 +103,7 @@ class FrameworkStore:
     # -- reading -------------------------------------------------------------------------
     def reload(self, force: bool = False) -> Snapshot:
         """Read the framework again when its files changed (or when `force`)."""
-        from cfexport.cli import theme_problems  # what validate reports: the values the exporters refuse too
+        from cfexport.exporters.theme_values import theme_problems  # as validate: the values refused too
         from cfexport.readers import read_framework
 
         with self._lock:
