@@ -244,3 +244,31 @@ def test_serve_lists_a_bad_theme_colour_on_the_problems_page_it_points_to(tmp_pa
     assert problems.status_code == 200
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", problems.text))
     assert "theme.yaml" in page and f"{line}" in page and "colours.primary" in page and "ZZZ" in page, page
+
+
+def test_site_data_files_reach_the_pages_as_on_the_site(tmp_path):
+    """Jekyll loads `_data/*.yml|json|csv` into `site.data`; a cell reading `{{ site.data.terms.sla }}` shows
+    that text on the site. `_data` was not loaded: the cell lost the text ("within ."), without a warning."""
+    from sitefixture import make_site
+
+    site = make_site(tmp_path)
+    (site / "_data" / "teams").mkdir(parents=True)
+    (site / "_data" / "terms.yml").write_text("sla: \"the team's service levels\"\nlevels: [junior, senior]\n", "utf-8")
+    (site / "_data" / "teams" / "data.json").write_text('{"lead": "the data lead"}', "utf-8")
+    (site / "_data" / "owners.csv").write_text("area,owner\r\npipelines,the platform team\r\n", "utf-8")
+    (site / "_data" / "broken.yml").write_text("a: 1\na: 2\n", "utf-8")  # a duplicate key: a warning, left out
+    level6 = site / "careers" / "engineering" / "level6.markdown"
+    text = level6.read_text("utf-8")
+    old = "At level 6 I design streaming and batch pipelines and own them in production. |"
+    assert old in text
+    level6.write_text(text.replace(old, "At level 6 I design pipelines within {{ site.data.terms.sla }}, agreed with "
+                                        "{{ site.data.teams.data.lead }} and {{ site.data.owners[0].owner }}. |"),
+                      "utf-8")
+    out = tmp_path / "out"
+    result = cli("build", "--framework", str(site), "--out", str(out), "--format", "json", "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    statements = [s["text"] for c in json.loads((out / "framework.json").read_text("utf-8"))["crafts"]
+                  for lv in c["levels"] for e in lv["expectations"] for s in e["statements"]]
+    assert ("At level 6 I design pipelines within the team’s service levels, agreed with the data lead and the "
+            "platform team.") in statements, statements
+    assert "_data/broken.yml:2: warning:" in result.output and "site.data leaves this file out" in result.output

@@ -115,7 +115,7 @@ class _Reader(Findings):
         if "{{" in body or "{%" in body:
             from cfexport.readers.jekyll.liquid import LiquidSite, render_page
 
-            site = LiquidSite(self.site.root, self.site.config.data, self.site.url_of)
+            site = LiquidSite(self.site.root, self.site.liquid_config(self.problems), self.site.url_of)
             meta = {**site_page.meta, "url": site_page.url, "path": site_page.file}
             rendered = render_page(body, site_page.file, site_page.body_line, meta, site)
             self.problems.extend(rendered.problems)

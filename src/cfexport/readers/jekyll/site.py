@@ -121,6 +121,18 @@ class Site:
     pages: list[SitePage]
     drafts: list[SitePage]  # `published: false`: not built, listed for `validate --verbose`
     problems: list[Problem]
+    _liquid: dict | None = field(default=None, repr=False, compare=False)
+
+    def liquid_config(self, problems: list[Problem]) -> dict:
+        """`site` as Liquid sees it: `_config.yml` and `site.data` (the `_data` folder, read the first
+        time a page needs it; its problems go to `problems` then, once)."""
+        if self._liquid is None:
+            from cfexport.readers.jekyll.data import load_data
+
+            data, found = load_data(self.root, self.config._text("data_dir", "_data").strip() or "_data")
+            problems.extend(found)
+            self._liquid = {**self.config.data, "data": data}
+        return self._liquid
 
     def page_at(self, file: str) -> SitePage | None:
         return next((p for p in self.pages if p.file == file), None)
