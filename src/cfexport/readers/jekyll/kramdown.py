@@ -93,13 +93,8 @@ def prepare(body: str) -> Prepared:
             summary = not _SUMMARY_CLOSE.search(line)
             lines[i] = ""
             continue
-        m = _FENCE.match(line)
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            continue
-        if m:
-            fence = m.group(1)
+        fence, code = _code_fence(fence, line)
+        if code:
             continue
         opening = _EXTENSION_OPEN.match(line)
         if opening:
@@ -155,6 +150,16 @@ def prepare(body: str) -> Prepared:
     return Prepared("\n".join(lines), ids, no_toc, notes, order)
 
 
+def _code_fence(fence: str | None, line: str) -> tuple[str | None, bool]:
+    """Code fences, a line at a time: (the fence open after `line`, whether `line` is code: inside a
+    fence or one of its fence lines). `fence` is the one open before it (None: none)."""
+    m = _FENCE.match(line)
+    if fence is not None:
+        closes = m is not None and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
+        return (None if closes else fence), True
+    return (m.group(1), True) if m else (None, False)
+
+
 def _join_split_tables(lines: list[str]) -> list[int] | None:
     """Move the blank lines between the rows of a table (one with a delimiter row) below the rows
     that follow them, in place; the new order of the lines (None when no table is split)."""
@@ -165,12 +170,9 @@ def _join_split_tables(lines: list[str]) -> list[int] | None:
     i = 0
     while i < len(lines):
         line = lines[i]
-        m = _FENCE.match(line)
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-        elif m:
-            fence, table = m.group(1), False
+        fence, code = _code_fence(fence, line)
+        if code:
+            table = False
         elif _TABLE_ROW.match(line):
             table = table or (i + 1 < len(lines) and bool(_TABLE_DELIMITER.match(lines[i + 1])))
         elif table and _COMMENT_OPEN.match(line) and _blank_comment(lines, i):
@@ -218,12 +220,9 @@ def _drop_definitions(lines: list[str]) -> dict[str, str]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        m = _FENCE.match(line)
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-        elif m:
-            fence = m.group(1)
+        fence, code = _code_fence(fence, line)
+        if code:
+            pass
         elif _ABBREVIATION.match(line):
             lines[i] = ""
         else:
