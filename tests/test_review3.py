@@ -13,6 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from conftest import FRAMEWORK, ROOT, need_tool
+from readback import docx_text
 
 from cfexport.cli import main
 
@@ -95,13 +96,6 @@ def test_collect_lists_a_returned_workbook_with_a_damaged_picture_as_damaged_and
 
 # --- kramdown footnotes and abbreviations ----------------------------------------------------------------------------
 
-def _read_docx_text(path: Path) -> str:
-    import docx
-
-    d = docx.Document(str(path))
-    return "\n".join(p.text for p in d.paragraphs)
-
-
 def test_footnotes_and_abbreviation_definitions_are_not_framework_text(tmp_path):
     """kramdown pages put notes in footnotes (`[^1]` in the text, `[^1]: ...` at the foot of the page) and
     explain acronyms with abbreviation definitions (`*[SLA]: ...`). The site shows a superscript number and
@@ -141,7 +135,7 @@ def test_footnotes_and_abbreviation_definitions_are_not_framework_text(tmp_path)
              for s in e["statements"]]
     assert ("At level 6 I design streaming and batch pipelines and own them in production to an SLA."
             in texts)
-    role = _read_docx_text(out / "role-descriptions" / "ml-and-data-engineering-craft" / "data-engineer-level-6.docx")
+    role = docx_text(out / "role-descriptions" / "ml-and-data-engineering-craft" / "data-engineer-level-6.docx")
     assert "pipelines and own them in production to an SLA." in role
     for leak in ("[^", "*[SLA]", "Service Level Agreement", "Batch and streaming pipelines alike"):
         assert leak not in json.dumps(data, ensure_ascii=False) and leak not in role, leak
@@ -199,7 +193,7 @@ def test_rows_after_a_blank_line_inside_a_table_are_read_as_the_site_shows_them(
         assert got.get(area) == texts, got
     assert data["sources"]["expectations"]["mlengineer/6/ai-strategy"]["line"] == strategy_line
 
-    role = _read_docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
+    role = docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
     wb = openpyxl.load_workbook(out / "competency-matrix.xlsx", read_only=True)
     cells = "\n".join(str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v)
     for texts in expected.values():
@@ -236,6 +230,6 @@ def test_a_row_commented_out_inside_a_table_hides_that_row_only(tmp_path):
                                           "trade-offs I made."]
     assert "ai-strategy" not in got
     assert data["sources"]["expectations"]["mlengineer/6/architecture-design"]["line"] == design_line
-    role = _read_docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
+    role = docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
     assert "explain the trade-offs I made." in role
     assert "I understand how my work fits into" not in role

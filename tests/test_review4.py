@@ -11,6 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from conftest import FRAMEWORK
+from readback import docx_text
 
 from cfexport.cli import main
 
@@ -33,12 +34,6 @@ def _level6(out: Path) -> dict[str, list[str]]:
     data = json.loads((out / "framework.json").read_text("utf-8"))
     level6 = next(lv for lv in data["crafts"][0]["levels"] if lv["number"] == 6)
     return {e["area_id"]: [s["text"] for s in e["statements"]] for e in level6["expectations"]}
-
-
-def _read_docx_text(path: Path) -> str:
-    import docx
-
-    return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
 
 
 # --- rows commented out: two comments, or a comment after a blank line ----------------------------------------------
@@ -73,7 +68,7 @@ def _check_rows_after_comments(tmp_path: Path, hide: str) -> None:
     assert "ai-governance" not in got and "ai-strategy" not in got
     data = json.loads((out / "framework.json").read_text("utf-8"))
     assert data["sources"]["expectations"]["mlengineer/6/architecture-design"]["line"] == design_line
-    role = _read_docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
+    role = docx_text(out / "role-descriptions" / "ml-and-edge-ml-engineer-craft" / "ml-engineer-level-6.docx")
     assert DESIGN in role
     assert "I check my own models for bias and drift before they are released" not in role
 
