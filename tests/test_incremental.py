@@ -448,9 +448,13 @@ def test_watch_rebuilds_what_an_edit_changes_survives_a_bad_edit_and_stops_on_ct
         _wait_for(q, "the previous output is kept", seen)
         assert (out / "framework.json").read_bytes() == good
 
-        page.write_text(text.replace("I ", "I really ", 1), "utf-8")
+        # saved as `sed -i` saves: a temporary file beside the page, renamed over it
+        temporary = page.parent / "sedX4kq2v"
+        temporary.write_text(text.replace("I ", "I really ", 1), "utf-8")
+        os.replace(temporary, page)
         line = _wait_for(q, "rebuilt 5 file(s), reused 4", seen)
         assert "craft0/level3.md" in line and "framework.json" in line
+        assert "sedX4kq2v" not in line  # the temporary file is no change of its own
         assert b"I really" in (out / "framework.json").read_bytes()
 
         proc.send_signal(signal.SIGINT)
@@ -462,3 +466,25 @@ def test_watch_rebuilds_what_an_edit_changes_survives_a_bad_edit_and_stops_on_ct
             proc.wait()
     assert "Traceback" not in "".join(seen)
     assert not [p for p in out.iterdir() if p.name.startswith(".cfexport")]  # no lock or staging left
+
+
+def test_watch_names_files_that_changed_not_temporary_files_and_sees_moved_folders(tmp_path):
+    from cfexport.watch import _touched
+
+    craft = tmp_path / "craft0"
+    craft.mkdir()
+    page = craft / "level1.md"
+    page.write_text("x", "utf-8")
+    known = {str(page)}
+    # a temporary file that came and went, and the page it was renamed over
+    assert _touched([(1, str(craft / ".level1.md.swo~")), (3, str(craft / "sedAbc123")), (2, str(page))],
+                    known) == [str(page)]
+    assert _touched([(3, str(craft / "sedAbc123"))], known) == []  # only a temporary file: nothing to rebuild
+    # a folder moved away, then back under another name: both are changes, and its files are known again
+    moved = tmp_path / "craft1"
+    craft.rename(moved)
+    assert _touched([(3, str(craft)), (1, str(moved))], known) == [str(craft), str(moved)]
+    assert known == {str(moved / "level1.md")}
+    (moved / "level1.md").unlink()
+    assert _touched([(3, str(moved / "level1.md"))], known) == [str(moved / "level1.md")]
+    assert known == set()

@@ -12,6 +12,7 @@ short moment so that an editor's several writes make one rebuild.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -59,6 +60,7 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
     with memo.session(), fingerprint.keep_between_builds():
         try:
             seen = _snapshot(watched, out)
+            known = {os.path.abspath(p) for p in seen}
             once("build")
             _warm_parent(exporters, templates)  # later rebuilds fork workers that have it all loaded
             ready = False
@@ -71,11 +73,16 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
                     click.echo(f"watching {', '.join(str(p) for p in watched)} for changes (Ctrl+C to stop)")
                     sys_flush()
                     now = _snapshot(watched, out)
+                    known = {os.path.abspath(p) for p in now}
                     if now != seen:  # saved while the first build ran, before the watcher was in place
                         once("changed while building")
                 if not changes:
                     continue
-                names = sorted({_short(Path(p), framework_dir, templates) for _, p in changes})
+                # an editor's or `sed -i`'s temporary file, written and renamed away within the batch, is no change
+                touched = _touched(changes, known)
+                if not touched:
+                    continue
+                names = sorted({_short(Path(p), framework_dir, templates) for p in touched})
                 once("changed " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
         except KeyboardInterrupt:
             pass
@@ -83,6 +90,26 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
             if state["pool"] is not None:
                 state["pool"].close()
     click.echo("stopped watching")
+
+
+def _touched(changes, known: set) -> list[str]:
+    """The changed files worth naming: the ones that exist now, or existed before this batch
+    (deleted). A file that came and went within the batch (a temporary file) is left out.
+    `known` is brought up to date."""
+    touched = []
+    for path in sorted({os.path.abspath(p) for _, p in changes}):
+        if os.path.isfile(path):
+            known.add(path)
+            touched.append(path)
+        elif os.path.isdir(path):  # a folder moved in (or made): its files came with it
+            known.update(os.path.join(d, f) for d, _, files in os.walk(path) for f in files)
+            touched.append(path)
+        else:  # gone: a file, or a folder moved away with the files known in it
+            inside = {k for k in known if k == path or k.startswith(path + os.sep)}
+            if inside:
+                known.difference_update(inside)
+                touched.append(path)
+    return touched
 
 
 def _snapshot(roots: list, out: Path) -> dict:
