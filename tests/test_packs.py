@@ -233,6 +233,23 @@ def test_a_name_written_over_several_lines_in_a_spreadsheet_cell_is_used_on_one_
     assert "Ada Lovelace" in index and "Grace Hopper" in index and "\t" not in index
 
 
+def test_a_paragraph_pasted_into_a_name_cell_is_refused_at_its_line(tmp_path):
+    """A name of thousands of characters (a whole note pasted into the wrong column) went into every
+    title, header, folder name and the round's index; the web form already refused names over 200."""
+    paragraph = "Ada has led the migration of our payments platform and mentored three engineers. " * 40
+    people = _csv(tmp_path, ["Bo Chen,mlengineer/ml-engineer,5,6,", f'"{paragraph}",mlengineer/ml-engineer,5,6,'])
+    out = tmp_path / "out"
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out), "--jobs", "1")
+    assert result.exit_code != 0
+    assert f"{people}:3: error: the person's name is {len(paragraph.strip()):,} characters long" in result.output
+    assert "at most 200" in result.output and "Traceback" not in result.output
+    assert not (out / "packs").exists()  # every row is checked before anything is written
+
+    result = cli("pack", "--role", "mlengineer/ml-engineer", "--from", "5", "--to", "6", "--person", "Ann",
+                 "--manager", "M" * 201, "--framework", str(FRAMEWORK), "--out", str(out))
+    assert result.exit_code == 2 and "--manager is 201 characters long" in result.output, result.output
+
+
 # --- a pack folder is one pack: person, role move and manager ----------------------------------------------------
 
 JO = "jo-smith-mlengineer-ml-engineer-level-5-to-6"

@@ -64,7 +64,7 @@ out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, p
 def pack(role: str, current: int, target: int, person: str, manager: str | None, framework_dir: Path,
          root: str | None, out_dir: Path, templates_dir: Path | None, as_zip: bool) -> None:
     """Write one promotion pack: promotion case, self-assessment and level cards."""
-    from cfexport.packs import PackRequest, plan
+    from cfexport.packs import MAX_NAME, PackRequest, plan
 
     from cfexport.model import Source
     from cfexport.text import clean, normalise
@@ -75,6 +75,10 @@ def pack(role: str, current: int, target: int, person: str, manager: str | None,
                        for k, v in (("person", person), ("manager", manager)))
     for problem in warnings:
         click.echo(f"warning: {problem.message} in {problem.source.file}", err=True)
+    for option, value in (("--person", person), ("--manager", manager)):
+        if value and len(value) > MAX_NAME:
+            raise Failure(f"error: {option} is {len(value):,} characters long; a name has at most {MAX_NAME}",
+                          EXIT_USAGE)
     packs, errors = plan(fw, [PackRequest(person, role, current, target, manager)])
     if errors:  # the options name no pack: a usage error
         raise Failure("error: " + errors[0].message, EXIT_USAGE)

@@ -17,11 +17,11 @@ loads no document library (those are loaded when a pack is rendered).
 
 from cfexport.packs.folders import (PACK_RECORD, assign_folders, folder_record, render_pack, render_packs,
                                     write_packs, zip_pack, zip_record)
-from cfexport.packs.requests import (CSV_HEADER, MAX_CSV_BYTES, MAX_ROWS, Pack, PackError, PackRequest, plan,
+from cfexport.packs.requests import (CSV_HEADER, MAX_CSV_BYTES, MAX_NAME, MAX_ROWS, Pack, PackError, PackRequest, plan,
                                      read_people, resolve, tracks)
 
 __all__ = [
-    "CSV_HEADER", "MAX_CSV_BYTES", "MAX_ROWS", "PACK_RECORD", "Pack", "PackError", "PackRequest", "assign_folders",
+    "CSV_HEADER", "MAX_CSV_BYTES", "MAX_NAME", "MAX_ROWS", "PACK_RECORD", "Pack", "PackError", "PackRequest", "assign_folders",
     "folder_record", "plan", "read_people", "render_pack", "render_packs", "resolve", "tracks", "write_packs",
     "zip_pack", "zip_record",
 ]

@@ -23,6 +23,7 @@ from cfexport.text import DecodeError, clean, decode, normalise
 CSV_HEADER = ["person", "role", "current_level", "target_level", "manager"]
 MAX_CSV_BYTES = 10 * 1024 * 1024  # a round is a list of people: far below this
 MAX_ROWS = 10_000
+MAX_NAME = 200  # characters of a person's or a manager's name: a longer one is a paragraph pasted in the wrong cell
 
 
 class PackError(Exception):
@@ -189,6 +190,12 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
         person, track, cur, tgt, manager = (clean(normalise(c).strip(), Source(file, line), problems)
                                             for c in row)
         person, manager = (_one_line(name, Source(file, line), problems) for name in (person, manager))
+        too_long = [(what, name) for what, name in (("person", person), ("manager", manager)) if len(name) > MAX_NAME]
+        if too_long:
+            errors.extend(Problem("error", Source(file, line), f"the {what}'s name is {len(name):,} characters long "
+                                  f"('{name[:40]}...'); at most {MAX_NAME}: is it in the right column?")
+                          for what, name in too_long)
+            continue
         if not all(v.isascii() and v.isdigit() and len(v) <= 6 for v in (cur, tgt)):  # not int(): "5_0", "+5", "٥"
             errors.append(Problem("error", Source(file, line), "current_level and target_level must be "
                                   f"level numbers, not '{cur}' and '{tgt}'"))

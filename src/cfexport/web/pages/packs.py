@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from cfexport.model import Problem, Source
+from cfexport.packs.requests import MAX_NAME
 from cfexport.web.common import (ZIP, UploadRules, bounded_form, download, framework_or_503, read_uploads, render,
                                  save_uploads)
 from cfexport.web.pages.roles import context
@@ -31,7 +32,6 @@ MAX_FORM_BYTES = 16 * 1024
 MAX_CSV_BYTES = 1024 * 1024
 CSV_RULES = UploadRules(files=1, total_bytes=MAX_CSV_BYTES)  # the upload rules every upload form shares
 MAX_ROWS = 500
-MAX_NAME = 200  # characters of a person's or manager's name
 
 
 def _choices(framework):
