@@ -409,6 +409,29 @@ def test_round_csvs_as_spreadsheets_save_them(name):
     assert [r.source.line for r in requests] == [2, 3, 4]
 
 
+def test_a_workbook_or_an_empty_file_given_as_the_round_says_what_it_is_and_how_to_save_a_csv(tmp_path):
+    """People upload the workbook they typed the round into: it was called "UTF-16 without a
+    byte-order mark", and an empty file "found an empty line"."""
+    from cfexport.packs import read_people
+
+    soffice = need_tool("soffice")
+    source = tmp_path / "round.csv"
+    source.write_bytes((FIXTURES / "libreoffice-semicolon.csv").read_bytes())
+    for fmt in ("xlsx", "xls"):  # opened in LibreOffice and saved as a workbook, as Excel would save it
+        proc = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo'}",
+                               "--infilter=Text - txt - csv (StarCalc):59,34,76,1", "--convert-to", fmt,
+                               "--outdir", str(tmp_path), str(source)], capture_output=True, text=True, timeout=180)
+        assert proc.returncode == 0, proc.stderr
+        requests, errors = read_people(tmp_path / f"round.{fmt}")
+        assert requests == [] and len(errors) == 1 and errors[0].source.line == 1
+        what = {"xlsx": "a zip file (an Excel .xlsx", "xls": "an Excel 97-2003 workbook (.xls)"}[fmt]
+        assert errors[0].message.startswith(f"this is {what}") and "save it as CSV UTF-8" in errors[0].message
+    for empty in (b"", b"\r\n\r\n", b"\xef\xbb\xbf"):
+        (tmp_path / "empty.csv").write_bytes(empty)
+        requests, errors = read_people(tmp_path / "empty.csv")
+        assert [e.message.split(";")[0] for e in errors] == ["the file is empty"], (empty, errors)
+
+
 def test_a_header_that_is_still_wrong_says_what_was_found_and_what_is_expected(tmp_path):
     people = tmp_path / "round.csv"
     people.write_bytes(b"name;role;from;to;manager\r\nAnn;mlengineer/ml-engineer;5;6;\r\n")

@@ -148,10 +148,16 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
     if len(data) > MAX_CSV_BYTES:
         return error(1, f"the file is larger than {MAX_CSV_BYTES // 2**20} MiB; a round's CSV is one line per "
                         "person (is this the right file?)")
+    for magic, what in _NOT_CSV:
+        if data.startswith(magic):
+            return error(1, f"this is {what}, not a CSV; save it as CSV UTF-8 (in Excel: File > Save As > "
+                            "CSV UTF-8; in LibreOffice: File > Save As > Text CSV)")
     try:
         text = _decode_csv(data).replace("\r\n", "\n")
     except DecodeError as exc:
         return error(exc.line, exc.message)
+    if not text.lstrip("\ufeff").strip():  # (an empty sheet saved as CSV UTF-8 is its byte-order mark alone)
+        return error(1, f"the file is empty; it needs the header line {','.join(CSV_HEADER)} and a line per person")
     delimiter = _delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     try:
@@ -230,6 +236,11 @@ def _delimiter(header_line: str) -> str:
     except csv.Error:
         return ","
 
+
+# what people upload instead of the CSV: the workbook they typed the round into, or a document
+_NOT_CSV = ((b"PK\x03\x04", "a zip file (an Excel .xlsx or LibreOffice .ods workbook, or a Word document?)"),
+            (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls) or another old Office file"),
+            (b"%PDF-", "a PDF"))
 
 _BREAKS = re.compile("[ ]*[\n\r\t\v\f\x85\u2028\u2029][\n\r\t\v\f\x85\u2028\u2029 ]*")
 
