@@ -390,3 +390,31 @@ def test_a_forged_pack_record_is_refused_not_crashed_on():
     cut["cfexport.pack.1"] = cut["cfexport.pack.1"][:-3]
     with pytest.raises(ProvenanceError, match="checksum"):
         parse(cut)
+
+
+def test_an_empty_file_and_a_workbook_openpyxl_cannot_read_say_what_happened_and_what_to_do(round_, tmp_path):
+    """An empty file (a download that failed) was called 'not an Office document or zip'; a sheet
+    written by a tool other than Excel, which openpyxl cannot read, showed only the library's words
+    ('TypeError: SheetDimension.__init__() got an unexpected keyword argument')."""
+    ada = round_["packs"] / "ada-lovelace-mlengineer-ml-engineer-level-5-to-6" / "self-assessment.xlsx"
+    original = ada.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(original)) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+    assert b'<dimension ref="' in sheet
+    odd = sheet.replace(b'<dimension ref="', b'<dimension span="1" ref="', 1)  # an attribute openpyxl does not know
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    (returns / "Ada final.xlsx").write_bytes(b"")
+    (returns / "Ada odd.xlsx").write_bytes(_with_member(original, "xl/worksheets/sheet1.xml", odd, replace=True))
+    summary = tmp_path / "summary.xlsx"
+    result = cli("collect", str(returns), "--round", str(round_["packs"]), "--out", str(summary), env=EPOCH)
+    assert result.exit_code == 0, result.output
+    data = json.loads(summary.with_suffix(".json").read_text("utf-8"))
+    skipped = {Path(p["file"]).name: p for p in data["problems"]}
+    assert skipped["Ada final.xlsx"]["kind"] == "empty", skipped
+    assert "empty file (0 bytes)" in skipped["Ada final.xlsx"]["message"]
+    [ada_pack] = [p for p in data["packs"] if p["person"] == "Ada Lovelace"]
+    assert ada_pack["status"] == "unreadable"
+    [odd_message] = [p["message"] for p in ada_pack["problems"] if p["kind"] == "unreadable"]
+    assert "the workbook is damaged" in odd_message and "save it again" in odd_message, odd_message
+    assert odd_message.index("save it again") < odd_message.index("detail:")  # what to do before the library's words

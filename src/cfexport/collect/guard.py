@@ -88,6 +88,8 @@ def open_zip(data: bytes, limits: Limits = LIMITS, archive: bool = False) -> zip
     if len(data) > limits.file_bytes:
         raise Refused("too large", f"{len(data) / MiB:.1f} MiB; a returned pack file is at most "
                                    f"{limits.file_bytes // MiB} MiB")
+    if not data:
+        raise Refused("empty", "an empty file (0 bytes): it was saved or copied incompletely; ask for it again")
     kind = sniff(data)
     if kind == "ole":
         raise refuse_ole()

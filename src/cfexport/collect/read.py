@@ -109,7 +109,12 @@ def read(candidate: Candidate, ratings: tuple[str, ...]) -> Returned | Skipped:
             else:
                 _read_docx(doc, pkg.data)
     except Exception as exc:  # a damaged document that passed the checks: its pack is known, its content not
-        doc.error = f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})"
+        # what to do first; the library's words last, for whoever looks into it
+        what = {"xlsx": "workbook", "docx": "document"}[pkg.kind]
+        doc.error = (f"cannot be read: the {what} is damaged, or was written by a program cfexport cannot "
+                     f"read; open it in Office or LibreOffice, save it again and collect again, or ask for it "
+                     f"again (detail: "
+                     f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
     return doc
 
 
