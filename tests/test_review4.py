@@ -232,9 +232,11 @@ def test_serve_lists_a_bad_theme_colour_on_the_problems_page_it_points_to(tmp_pa
     line = next(n for n, t in enumerate(text.split("\n"), 1) if t.strip().startswith('primary: "1F3A5F"'))
     theme.write_text(text.replace('primary: "1F3A5F"', 'primary: "ZZZ"'), "utf-8")
 
-    with TestClient(create_app(FRAMEWORK, templates, tmp_path / "out"), raise_server_exceptions=False) as c:
+    # raise_server_exceptions (the default): the refusal is an answer, not an exception the server logs as a crash
+    with TestClient(create_app(FRAMEWORK, templates, tmp_path / "out")) as c:
         card = c.get("/roles/mlengineer/ml-engineer/5/level-card.pdf")
         assert "the problems page lists" in card.text
+        assert card.status_code == 503 and "Traceback" not in card.text
         problems = c.get("/problems")
     assert problems.status_code == 200
     page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", problems.text))

@@ -100,15 +100,18 @@ _PLAIN_500 = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><t
               "<code>cfexport serve</code> runs. <a href=\"/\">Back to the framework</a></p></main></body></html>")
 
 
+async def _export_error(request: Request, exc: Exception) -> Response:
+    """A document the framework, the theme or a template as they stand cannot make: not a fault of
+    the server's code (no traceback; Starlette re-raises what its catch-all handler answers, and the
+    server logs it as a crash) but of its set-up, like a framework that cannot be read (503)."""
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return _error_page(request, 503, "The document could not be made",
+                       [str(exc), "fix it and reload this page; the problems page lists what validate reports"],
+                       "/problems")
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     """Logged with its traceback; the browser gets a plain page without one."""
-    from cfexport.exporters.base import ExportError
-
-    if isinstance(exc, ExportError):  # the framework, theme or a template as it stands: say what to fix
-        log.warning("%s %s: %s", request.method, request.url.path, exc)
-        return _error_page(request, 500, "The document could not be made",
-                           [str(exc), "fix it and reload this page; the problems page lists what validate reports"],
-                           "/problems")
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     try:
         return common.render(request, "error.html", status=500, title="Something went wrong on the server",
@@ -166,9 +169,11 @@ def create_app(framework_dir: Path, templates_dir: Path, out_dir: Path, root: st
     routes: list = [Route("/theme.css", _theme_css), Mount("/static", app=StaticFiles(directory=str(common.HERE / "static")), name="static")]
     for name in PAGES:
         routes.extend(importlib.import_module(f"cfexport.web.pages.{name}").routes)
+    from cfexport.exporters.base import ExportError
+
     app = Starlette(
         debug=False, routes=routes, middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={HTTPException: _http_error, ExportError: _export_error, Exception: _server_error},
     )
     app.state.store = store
     app.state.framework_dir = Path(framework_dir)
