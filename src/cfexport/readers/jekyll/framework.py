@@ -182,14 +182,13 @@ class _Reader(Findings):
     def headings(self, page: _Page, tokens: list[Token]) -> list[tuple[int, str, str]]:
         """(token index, title, kramdown id) of every heading, in page order."""
         ids = kramdown.HeadingIds()
-        text_lines = page.text.split("\n")
         out = []
         for i, tok in enumerate(tokens):
             if tok.type != "heading_open":
                 continue
             row = tok.map[0] if tok.map else 0
-            raw = kramdown.heading_text(text_lines[row]) if row < len(text_lines) else ""
-            out.append((i, inline.plain(tokens[i + 1]), ids.next(raw, page.heading_ids.get(row))))
+            title = tokens[i + 1]
+            out.append((i, inline.plain(title), ids.next(inline.id_text(title), page.heading_ids.get(row))))
         return out
 
     def read_craft(self, page: _Page, level_pages: list[SitePage]) -> Craft:

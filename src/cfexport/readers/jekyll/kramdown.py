@@ -41,7 +41,6 @@ _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[*+-])\s+\S")
 _SPAN_IAL = re.compile(_IAL)
 _HEADING = re.compile(r"^( {0,3}#{1,6}[ \t]+)(.*?)[ \t]*$")
 _HEADING_ID = re.compile(r"[ \t]*\{(?:#([^\s}]+)|:\s*#([^\s}]+)[^}]*)\}[ \t]*(?:#+[ \t]*)?$")
-_CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _MARKDOWN_OPEN = re.compile(r"^ {0,3}<([A-Za-z][A-Za-z0-9-]*)\b[^>]*\bmarkdown\s*=\s*[\"']?(?:1|block|span)[\"']?[^>]*>\s*$")
 _NO_TOC = re.compile(r"\{:[^}]*\.no_toc\b")
 _LABEL = re.compile(r"(?:^|\s|\{:)\.label(?:\s|\}|$)")
@@ -277,13 +276,6 @@ def _drop_labelled_paragraph(lines: list[str], i: int) -> None:
         while j < len(lines) and plain(j):
             lines[j] = ""
             j += 1
-
-
-def heading_text(line: str) -> str:
-    """The raw text of an ATX heading line, as kramdown takes it for the id."""
-    m = _HEADING.match(line)
-    text = m.group(2) if m else line
-    return _CLOSING_HASHES.sub("", " " + text).strip() if text.strip() else ""
 
 
 def auto_id(text: str) -> str:

@@ -1,0 +1,105 @@
+"""Review 5 (the real-site reader): defects found by reading Jekyll pages written the way real
+just-the-docs sites write them, each as a test.
+
+Pages are written here in the shapes real sites take; golden values (the statements, the heading ids
+the published site gives) are worked out by hand from the page text and kramdown's documented rules,
+never from cfexport's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cfexport.readers import read_framework
+
+INDEX = """\
+---
+title: Careers
+has_children: true
+permalink: /careers/
+---
+# Careers
+
+How we grow.
+"""
+
+CRAFT = """\
+---
+title: Engineering Craft
+parent: Careers
+has_children: true
+---
+# Engineering Craft
+
+Engineers build things.
+
+## Craft
+
+{areas}
+"""
+
+LEVEL = """\
+---
+title: Level 5 (Junior)
+parent: Engineering Craft
+grand_parent: Careers
+---
+# Junior Engineer - Level 5
+
+## Craft
+
+| Area | Description |
+|:-----|:------------|
+{rows}
+"""
+
+
+def _site(tmp_path: Path, areas: str, rows: str, config: str = "title: Handbook\npermalink: pretty\n") -> Path:
+    site = tmp_path / "site"
+    (site / "careers" / "engineering").mkdir(parents=True)
+    (site / "_config.yml").write_text(config, "utf-8")
+    (site / "careers" / "index.md").write_text(INDEX, "utf-8")
+    (site / "careers" / "engineering" / "index.md").write_text(CRAFT.format(areas=areas), "utf-8")
+    (site / "careers" / "engineering" / "level5.md").write_text(LEVEL.format(rows=rows), "utf-8")
+    return site
+
+
+def _read(site: Path):
+    result = read_framework(site)
+    assert result.framework is not None, result.problems
+    [craft] = result.framework.crafts
+    return result, craft
+
+
+# --- heading ids: kramdown makes them from the heading's text as parsed, not from its markdown source ----------------
+
+def test_an_area_heading_that_is_a_link_has_the_id_of_its_text(tmp_path):
+    """`### [ML Ops](https://wiki.example.com/ml-ops)` (an area heading linking to the team wiki) is
+    `id="ml-ops"` on the site: kramdown-parser-gfm builds the id from the heading's parsed text (the link's
+    text, not its URL). cfexport built it from the markdown source: the area's id was
+    'ml-opshttpswikiexamplecomml-ops', so every level row linking to `#ml-ops` was reported as linking to
+    an area the craft page does not define, and every level 'left out' ML Ops."""
+    site = _site(tmp_path, "### [ML Ops](https://wiki.example.com/ml-ops)\n\nRunning ML in production.\n",
+                 "| [ML Ops](/careers/engineering/#ml-ops) | I deploy models with the team's pipeline. |\n")
+    result, craft = _read(site)
+    assert [a.id for a in craft.areas] == ["ml-ops"]
+    [level] = craft.levels
+    assert [e.area_id for e in level.expectations] == ["ml-ops"]
+    assert not result.problems, result.problems
+
+
+def test_heading_ids_use_entities_and_typographic_symbols_as_the_site_shows_them(tmp_path):
+    """`### Build -- Run` is 'Build – Run' on the site and kramdown's id is made from that text: the en dash
+    is dropped, `build--run`. `### R&amp;D` is 'R&D': id `rd`. cfexport kept the source's hyphens and the
+    entity's letters ('build----run', 'rampd'), so rows linking to the site's anchors matched no area."""
+    areas = ("### Build -- Run\n\nShipping and operating.\n\n"
+             "### R&amp;D\n\nResearch.\n\n"
+             "### Code `review`s & *pairing*\n\nWorking on code together.\n")
+    rows = ("| [Build -- Run](/careers/engineering/#build--run) | I ship small changes. |\n"
+            "| [R&amp;D](/careers/engineering/#rd) | I read papers. |\n"
+            "| [Reviews](/careers/engineering/#code-reviews--pairing) | I review code. |\n")
+    result, craft = _read(_site(tmp_path, areas, rows))
+    assert [a.id for a in craft.areas] == ["build--run", "rd", "code-reviews--pairing"]
+    assert [a.title for a in craft.areas] == ["Build \u2013 Run", "R&D", "Code reviews & pairing"]
+    [level] = craft.levels
+    assert [e.area_id for e in level.expectations] == ["build--run", "rd", "code-reviews--pairing"]
+    assert not result.problems, result.problems
