@@ -103,3 +103,35 @@ def test_heading_ids_use_entities_and_typographic_symbols_as_the_site_shows_them
     [level] = craft.levels
     assert [e.area_id for e in level.expectations] == ["build--run", "rd", "code-reviews--pairing"]
     assert not result.problems, result.problems
+
+
+def test_a_setext_heading_with_an_id_has_that_id_and_no_braces_in_its_title(tmp_path):
+    """kramdown reads `{#id}` at the end of a setext heading's text as it does on an ATX heading: a craft
+    page written with underlined headings (`ML Ops {#ops}` over `------`) shows 'ML Ops', with id `ops`.
+    cfexport only knew the ATX form: the area was titled 'ML Ops {#ops}' in every document, its id was
+    'ml-ops-ops', and the level row linking to `#ops` matched no area."""
+    areas = "ML Ops {#ops}\n-------------\n\nRunning ML in production.\n\nCollaboration\n-------------\n\nWorking together.\n"
+    rows = ("| [ML Ops](/careers/engineering/#ops) | I deploy models with the team's pipeline. |\n"
+            "| [Collaboration](/careers/engineering/#collaboration) | I help my team. |\n")
+    site = _site(tmp_path, areas, rows)
+    craft_page = site / "careers" / "engineering" / "index.md"
+    craft_page.write_text(craft_page.read_text("utf-8").replace("## Craft\n", ""), "utf-8")
+    result, craft = _read(site)
+    assert [(a.id, a.title) for a in craft.areas] == [("ops", "ML Ops"), ("collaboration", "Collaboration")]
+    [level] = craft.levels
+    assert [e.area_id for e in level.expectations] == ["ops", "collaboration"]
+    assert not result.problems, result.problems
+
+
+def test_kramdowns_end_of_block_marker_is_not_text(tmp_path):
+    """kramdown's `^` on a line of its own ends a block (the usual way to write two lists one after the
+    other); the site shows no '^'. cfexport read it as text: the area's definition said 'leads ^'."""
+    areas = ("### Collaboration\n\nWorking with:\n\n* peers\n* leads\n^\n* customers\n* suppliers\n\n"
+             "^\nAnd always in the open.\n")
+    rows = "| Collaboration | I help my team. |\n"
+    result, craft = _read(_site(tmp_path, areas, rows))
+    [area] = craft.areas
+    assert "^" not in area.definition
+    assert area.definition.split("\n\n") == ["Working with:", "peers", "leads", "customers", "suppliers",
+                                             "And always in the open."]
+    assert not result.problems, result.problems
