@@ -135,3 +135,49 @@ def test_kramdowns_end_of_block_marker_is_not_text(tmp_path):
     assert area.definition.split("\n\n") == ["Working with:", "peers", "leads", "customers", "suppliers",
                                              "And always in the open."]
     assert not result.problems, result.problems
+
+
+# --- Liquid sees YAML values typed, as Jekyll's (Ruby's) YAML loader gives them ---------------------------------------
+
+def test_a_row_hidden_by_a_false_setting_in_config_is_not_read(tmp_path):
+    """`show_level_8_draft: false` in `_config.yml` and `{% if site.show_level_8_draft %}` around rows:
+    Jekyll reads `false` as the boolean false and the site hides the rows. cfexport gave Liquid the text
+    'false', which Liquid takes as true: the hidden statement went into every document."""
+    rows = ("| Collaboration | I help my team. |\n"
+            "{% if site.show_drafts %}\n| Collaboration | DRAFT: I run the team's retrospectives. |\n{% endif %}\n"
+            "{% unless page.hide_ops %}\n| [ML Ops](/careers/engineering/#ml-ops) | I deploy models. |\n{% endunless %}\n")
+    areas = "### Collaboration\n\nWorking together.\n\n### ML Ops\n\nRunning ML.\n"
+    site = _site(tmp_path, areas, rows, config="title: Handbook\npermalink: pretty\nshow_drafts: false\n")
+    level = site / "careers" / "engineering" / "level5.md"
+    level.write_text(level.read_text("utf-8").replace("grand_parent: Careers\n", "grand_parent: Careers\nhide_ops: no\n"),
+                     "utf-8")
+    result, craft = _read(site)
+    [level5] = craft.levels
+    got = {e.area_id: [s.text for s in e.statements] for e in level5.expectations}
+    assert got == {"collaboration": ["I help my team."], "ml-ops": ["I deploy models."]}
+    assert not result.problems, result.problems
+
+
+def test_rows_from_site_data_filtered_by_a_number_are_read(tmp_path):
+    """A level table built from `_data/statements.yml` with `where_exp: "s", "s.level == 5"` (or
+    `s.level >= 5`): `level: 5` is a number in Jekyll, so the site shows the level-5 rows. cfexport gave
+    Liquid the text '5': `==` matched nothing, every statement was silently lost, and `>=` was a warning
+    about comparing an int with a str. Quoted values stay text, as in Jekyll (`"5"` is not 5)."""
+    data = ("- area: Collaboration\n  level: 5\n  text: I help my team.\n"
+            "- area: Collaboration\n  level: 6\n  text: I lead my team.\n")
+    quoted = "- area: Collaboration\n  level: \"5\"\n  text: QUOTED-FIVE is text, not the number 5.\n"
+    rows = ("{% assign mine = site.data.statements | where_exp: \"s\", \"s.level == 5\" %}"
+            "{% for s in mine %}\n| {{ s.area }} | {{ s.text }} |\n{%- endfor %}\n"
+            "{% assign later = site.data.statements | where_exp: \"s\", \"s.level > 5\" %}"
+            "{% for s in later %}\n| {{ s.area }} | Next: {{ s.text }} |\n{%- endfor %}\n"
+            "{% assign text = site.data.quoted | where_exp: \"s\", \"s.level == 5\" %}"
+            "{% for s in text %}\n| {{ s.area }} | {{ s.text }} |\n{%- endfor %}\n")
+    site = _site(tmp_path, "### Collaboration\n\nWorking together.\n", rows)
+    (site / "_data").mkdir()
+    (site / "_data" / "statements.yml").write_text(data, "utf-8")
+    (site / "_data" / "quoted.yml").write_text(quoted, "utf-8")
+    result, craft = _read(site)
+    [level5] = craft.levels
+    got = [s.text for e in level5.expectations for s in e.statements]
+    assert got == ["I help my team.", "Next: I lead my team."]
+    assert [p for p in result.problems if p.severity != "info" and "second row" not in p.message] == []

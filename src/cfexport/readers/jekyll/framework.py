@@ -116,8 +116,7 @@ class _Reader(Findings):
             from cfexport.readers.jekyll.liquid import LiquidSite, render_page
 
             site = LiquidSite(self.site.root, self.site.liquid_config(self.problems), self.site.url_of)
-            meta = {**site_page.meta, "url": site_page.url, "path": site_page.file}
-            rendered = render_page(body, site_page.file, site_page.body_line, meta, site)
+            rendered = render_page(body, site_page.file, site_page.body_line, self.site.liquid_page(site_page), site)
             self.problems.extend(rendered.problems)
             body, lines = rendered.text, rendered.lines
         prepared = kramdown.prepare(body)
