@@ -4,6 +4,7 @@ Safe means: no tags that build objects, no anchors or aliases (front matter neve
 them, and they are the way to a "billion laughs"), a size bound, duplicate keys refused,
 and every scalar kept as the text the author wrote, so `NO`, `08` or `1.10` stay
 themselves. Typed fields (`nav_order`, `has_children`) are converted explicitly after.
+Liquid alone gets the values typed as Jekyll types them (`load_typed`): there `false` must be false.
 
 The same loader reads the theme (`theme.yaml`), with the same limits: `compose` gives its
 node tree, with lines, for the theme's own checks.
@@ -11,6 +12,7 @@ node tree, with lines, for the theme's own checks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -72,10 +74,11 @@ class _StringLoader(yaml.BaseLoader):
         return node
 
 
-def _loader(text: str, first_line: int, what: str, limit: int = MAX_YAML) -> _StringLoader:
+def _loader(text: str, first_line: int, what: str, limit: int = MAX_YAML,
+            kind: type[_StringLoader] = _StringLoader) -> _StringLoader:
     if len(text.encode("utf-8")) > limit:
         raise YamlError(first_line - 1, f"{what} is larger than {limit // 1024} KiB; shorten it")
-    loader = _StringLoader(text)
+    loader = kind(text)
     loader.first_line, loader.what = first_line, what
     return loader
 
@@ -100,6 +103,44 @@ def compose(text: str, first_line: int = 1, what: str = "YAML", limit: int = MAX
 def load(text: str, first_line: int = 1, what: str = "YAML"):
     """Safe YAML as plain values: strings, lists and dicts (None for no document)."""
     return _run(_loader(text, first_line, what), "get_single_data", first_line, what)
+
+
+class _TypedLoader(_StringLoader):
+    """`_StringLoader`, but a plain (unquoted) scalar is typed as Ruby's YAML loader (Psych, YAML 1.1)
+    types it, for Liquid: `false`/`no`/`off` and `true`/`yes`/`on` (any case) are booleans, `~`,
+    `null` and an empty value are nil, whole numbers and decimals are numbers. Quoted scalars, dates
+    and everything else stay text."""
+
+    def construct_scalar(self, node):  # type: ignore[override]
+        value = super().construct_scalar(node)
+        return _ruby_scalar(value) if node.style is None and isinstance(value, str) else value
+
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL_TRUE = re.compile(r"^(?:yes|true|on)$", re.IGNORECASE)
+_BOOL_FALSE = re.compile(r"^(?:no|false|off)$", re.IGNORECASE)
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?$")
+
+
+def _ruby_scalar(value: str):
+    if _NULL.match(value):
+        return None
+    if _BOOL_TRUE.match(value):
+        return True
+    if _BOOL_FALSE.match(value):
+        return False
+    if _INT.match(value):
+        return int(value.replace("_", ""))
+    if _FLOAT.match(value):
+        return float(value.replace("_", ""))
+    return value
+
+
+def load_typed(text: str, first_line: int = 1, what: str = "YAML"):
+    """Safe YAML (the limits of `load`) with plain scalars typed as Jekyll's YAML loader types them:
+    what Liquid sees (`{% if site.x %}` with `x: false` is false). Never for the model: it reads text."""
+    return _run(_loader(text, first_line, what, kind=_TypedLoader), "get_single_data", first_line, what)
 
 
 def _run(loader: _StringLoader, step: str, first_line: int, what: str):

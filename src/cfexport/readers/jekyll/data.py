@@ -89,7 +89,7 @@ def _read(path: Path, rel: str, ext: str, problems: list[Problem]):
         return None
     if ext in (".yml", ".yaml"):
         try:
-            return frontmatter.load(text, 1, rel)
+            return frontmatter.load_typed(text, 1, rel)  # typed as Jekyll types it
         except frontmatter.YamlError as exc:
             warn(exc.line, exc.message)
             return None

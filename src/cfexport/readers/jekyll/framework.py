@@ -116,8 +116,7 @@ class _Reader(Findings):
             from cfexport.readers.jekyll.liquid import LiquidSite, render_page
 
             site = LiquidSite(self.site.root, self.site.liquid_config(self.problems), self.site.url_of)
-            meta = {**site_page.meta, "url": site_page.url, "path": site_page.file}
-            rendered = render_page(body, site_page.file, site_page.body_line, meta, site)
+            rendered = render_page(body, site_page.file, site_page.body_line, self.site.liquid_page(site_page), site)
             self.problems.extend(rendered.problems)
             body, lines = rendered.text, rendered.lines
         prepared = kramdown.prepare(body)
@@ -182,14 +181,13 @@ class _Reader(Findings):
     def headings(self, page: _Page, tokens: list[Token]) -> list[tuple[int, str, str]]:
         """(token index, title, kramdown id) of every heading, in page order."""
         ids = kramdown.HeadingIds()
-        text_lines = page.text.split("\n")
         out = []
         for i, tok in enumerate(tokens):
             if tok.type != "heading_open":
                 continue
             row = tok.map[0] if tok.map else 0
-            raw = kramdown.heading_text(text_lines[row]) if row < len(text_lines) else ""
-            out.append((i, inline.plain(tokens[i + 1]), ids.next(raw, page.heading_ids.get(row))))
+            title = tokens[i + 1]
+            out.append((i, inline.plain(title), ids.next(inline.id_text(title), page.heading_ids.get(row))))
         return out
 
     def read_craft(self, page: _Page, level_pages: list[SitePage]) -> Craft:

@@ -128,6 +128,20 @@ def statements(text: Text) -> list[str]:
     return out
 
 
+def id_text(inline: Token | None) -> str:
+    """The text kramdown's GFM parser makes a heading's auto id from (its `raw_text`): the heading as
+    parsed, not as written. Text (entities, smart quotes and typographic symbols as the characters the
+    site shows), code spans' code, and the text inside links, emphasis, struck and HTML elements; never
+    a link's URL, an image, or an HTML tag or comment."""
+    parts = []
+    for child in (inline.children or []) if inline is not None else []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+    return "".join(parts)
+
+
 _HTML_HREF = re.compile(r"""^<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
 

@@ -4,7 +4,9 @@
   definitions, and span IALs (`[x](y){: .btn}`) set attributes: they are never text. A
   paragraph styled `.label` is a badge ("New") shown beside a heading: not text either.
 - `1. TOC` followed by `{:toc}` is replaced by the generated table of contents: not text.
-- `### Title {#id}` sets the heading's id; otherwise the id is kramdown's GFM auto id.
+- `### Title {#id}` (or a setext heading `Title {#id}` over `---`) sets the heading's id; otherwise
+  the id is kramdown's GFM auto id, made from the heading's text as parsed (see `inline.id_text`).
+- A line holding only `^` ends a block (two lists one after the other): not text.
 - `<div markdown="1">` (or `block`, `span`) holds markdown: its opening and closing tag lines
   (and a `<details>` block's `<summary>`, the control that opens it) are dropped so the markdown
   between them is read.
@@ -40,8 +42,9 @@ _TOC = re.compile(r"^ {0,3}\{:\s*toc\s*\}\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[*+-])\s+\S")
 _SPAN_IAL = re.compile(_IAL)
 _HEADING = re.compile(r"^( {0,3}#{1,6}[ \t]+)(.*?)[ \t]*$")
+_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
+_END_OF_BLOCK = re.compile(r"^\^\s*$")
 _HEADING_ID = re.compile(r"[ \t]*\{(?:#([^\s}]+)|:\s*#([^\s}]+)[^}]*)\}[ \t]*(?:#+[ \t]*)?$")
-_CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$")
 _MARKDOWN_OPEN = re.compile(r"^ {0,3}<([A-Za-z][A-Za-z0-9-]*)\b[^>]*\bmarkdown\s*=\s*[\"']?(?:1|block|span)[\"']?[^>]*>\s*$")
 _NO_TOC = re.compile(r"\{:[^}]*\.no_toc\b")
 _LABEL = re.compile(r"(?:^|\s|\{:)\.label(?:\s|\}|$)")
@@ -133,6 +136,16 @@ def prepare(body: str) -> Prepared:
             markdown_blocks.pop()
             lines[i] = ""
             continue
+        if _END_OF_BLOCK.match(line):
+            lines[i] = ""  # kramdown's end-of-block marker: ends a list or paragraph, shows nothing
+            continue
+        if _setext(lines, i):
+            explicit = _HEADING_ID.search(line)
+            if explicit:
+                ids[i] = explicit.group(1) or explicit.group(2)
+                line = line[: explicit.start()]
+            lines[i] = _SPAN_IAL.sub("", line)
+            continue
         heading = _HEADING.match(line)
         if heading:
             title = heading.group(2)
@@ -148,6 +161,15 @@ def prepare(body: str) -> Prepared:
             lines[i] = _SPAN_IAL.sub("", line)
     order = _join_split_tables(lines)
     return Prepared("\n".join(lines), ids, no_toc, notes, order)
+
+
+def _setext(lines: list[str], i: int) -> bool:
+    """Whether line `i` is the text of a setext heading (underlined with `===` or `---`): a line of
+    text at the start of a block, not a table row or list item."""
+    line = lines[i]
+    return (i + 1 < len(lines) and bool(_SETEXT_UNDERLINE.match(lines[i + 1])) and bool(line.strip())
+            and not line.startswith("    ") and (i == 0 or not lines[i - 1].strip())
+            and not _TABLE_ROW.match(line) and not _LIST_ITEM.match(line) and not _HEADING.match(line))
 
 
 def _code_fence(fence: str | None, line: str) -> tuple[str | None, bool]:
@@ -277,13 +299,6 @@ def _drop_labelled_paragraph(lines: list[str], i: int) -> None:
         while j < len(lines) and plain(j):
             lines[j] = ""
             j += 1
-
-
-def heading_text(line: str) -> str:
-    """The raw text of an ATX heading line, as kramdown takes it for the id."""
-    m = _HEADING.match(line)
-    text = m.group(2) if m else line
-    return _CLOSING_HASHES.sub("", " " + text).strip() if text.strip() else ""
 
 
 def auto_id(text: str) -> str:

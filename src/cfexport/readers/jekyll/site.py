@@ -122,6 +122,7 @@ class Site:
     drafts: list[SitePage]  # `published: false`: not built, listed for `validate --verbose`
     problems: list[Problem]
     _liquid: dict | None = field(default=None, repr=False, compare=False)
+    _typed: SiteConfig | None = field(default=None, repr=False, compare=False)
 
     def liquid_config(self, problems: list[Problem]) -> dict:
         """`site` as Liquid sees it: `_config.yml` and `site.data` (the `_data` folder, read the first
@@ -131,8 +132,35 @@ class Site:
 
             data, found = load_data(self.root, self.config._text("data_dir", "_data").strip() or "_data")
             problems.extend(found)
-            self._liquid = {**self.config.data, "data": data}
+            self._liquid = {**self._typed_config().data, "data": data}
         return self._liquid
+
+    def _typed_config(self) -> SiteConfig:
+        """`_config.yml` with its values typed as Jekyll's YAML loader types them (`false` is false,
+        `5` is 5), for Liquid; read once. The text values when it cannot be read again."""
+        if self._typed is None:
+            self._typed = self.config
+            if self.config.file is not None:
+                try:
+                    data = frontmatter.load_typed(normalise(decode((self.root / self.config.file).read_bytes())),
+                                                  1, CONFIG)
+                except (DecodeError, frontmatter.YamlError, OSError):
+                    data = None
+                if isinstance(data, dict):
+                    self._typed = SiteConfig(data, self.config.file)
+        return self._typed
+
+    def liquid_page(self, page: SitePage) -> dict:
+        """`page` as Liquid sees it: its front matter (the site's `defaults` under it) typed as Jekyll's
+        YAML loader types it, `url` and `path`. The text values when it cannot be read again."""
+        meta = page.meta
+        try:
+            own = frontmatter.load_typed("\n".join(page.front_matter), 2, "front matter")
+        except frontmatter.YamlError:
+            own = None
+        if isinstance(own, dict):
+            meta = {**_defaults_for(page.file, self._typed_config()), **own}
+        return {**meta, "url": page.url, "path": page.file}
 
     def page_at(self, file: str) -> SitePage | None:
         return next((p for p in self.pages if p.file == file), None)
