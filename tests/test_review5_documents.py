@@ -1,0 +1,91 @@
+"""Review 5: the documents as people see and print them.
+
+Every check reads the written file back (openpyxl, python-docx, pdfplumber, LibreOffice's print),
+with expected values taken from the input text, never from cfexport's code.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATES, need_tool
+from factory import small_craft, write_framework
+
+from cfexport.changes.diff import diff
+from cfexport.changes.revisions import read_folder
+from cfexport.changes.write import render as render_changes
+from cfexport.exporters.base import Context
+
+WHEN = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+
+
+def _templates(tmp: Path, paper: str) -> Path:
+    """The shipped templates with the theme's top-level `paper:` set."""
+    folder = tmp / f"templates-{paper}"
+    if not folder.exists():
+        shutil.copytree(TEMPLATES, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        theme = folder / "theme.yaml"
+        text = theme.read_text("utf-8")
+        assert re.search(r"^paper: A4$", text, re.M)
+        theme.write_text(re.sub(r"^paper: A4$", f"paper: {paper}", text, flags=re.M), "utf-8")
+    return folder
+
+
+def _print(tmp: Path, *files: Path) -> list[Path]:
+    """Print office files to PDF through LibreOffice, in one run, as a person's office suite would."""
+    soffice = need_tool("soffice")
+    out = tmp / "printed"
+    out.mkdir(exist_ok=True)
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp}/lo", "--convert-to", "pdf",
+                    "--outdir", str(out), *map(str, files)], check=True, capture_output=True, timeout=240)
+    return [out / (f.stem + ".pdf") for f in files]
+
+
+def _printed_words(pdf: Path) -> tuple[list[str], list[float]]:
+    """The text of every printed page, and the size of every printed character."""
+    import pdfplumber
+
+    with pdfplumber.open(str(pdf)) as doc:
+        texts = [page.extract_text() or "" for page in doc.pages]
+        sizes = [c["size"] for page in doc.pages for c in page.chars if c["text"].strip()]
+    return texts, sizes
+
+
+# --- changes.xlsx printed ------------------------------------------------------------------------
+
+NEW_STATEMENT = "I deliver work that other teams build on without asking me how it works."
+
+
+def test_the_printed_changes_workbook_is_legible_on_a4_and_letter(tmp_path):
+    """Before: changes.xlsx printed its 15 columns one page wide at a scale of 36 %, the body text
+    about 3.6 pt on A4 and Letter: a page of grey specks nobody can read. Now it prints at least
+    8 pt, whole columns to a page, the Kind column repeated, and nothing is lost."""
+    old = read_folder(write_framework(tmp_path / "old", [small_craft()]), None)
+    new = read_folder(write_framework(tmp_path / "new", [small_craft({"Delivery1": [NEW_STATEMENT]})]), None)
+    changes = diff(old.framework, new.framework)
+    assert changes
+    files = []
+    for paper in ("A4", "Letter"):
+        ctx = Context(_templates(tmp_path, paper).absolute(), WHEN, "2023-11-14")
+        made = render_changes(old, new, changes, ("xlsx",), ctx)
+        path = tmp_path / f"changes-{paper}.xlsx"
+        path.write_bytes(made["changes.xlsx"])
+        files.append(path)
+    for paper, pdf in zip(("A4", "Letter"), _print(tmp_path, *files)):
+        texts, sizes = _printed_words(pdf)
+        assert statistics.median(sizes) >= 8.0, (paper, statistics.median(sizes))
+        assert min(sizes) >= 8.0, (paper, min(sizes))
+        printed = " ".join(" ".join(t.split()) for t in texts)
+        # every column heading and the changed statement are printed somewhere
+        for heading in ("Kind", "Craft", "Specialism", "Level name", "Area", "Old text", "New text", "Moved from",
+                        "Old file", "New file", "Old id", "New id"):
+            assert heading in printed, (paper, heading)
+        assert " ".join(NEW_STATEMENT.split()[:6]) in printed
+        # the Kind column is repeated on every page across
+        assert all("Kind" in t for t in texts), paper
