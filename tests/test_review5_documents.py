@@ -89,3 +89,44 @@ def test_the_printed_changes_workbook_is_legible_on_a4_and_letter(tmp_path):
         assert " ".join(NEW_STATEMENT.split()[:6]) in printed
         # the Kind column is repeated on every page across
         assert all("Kind" in t for t in texts), paper
+
+
+# --- the Word footer ------------------------------------------------------------------------------
+
+LONG_CRAFT = "Machine Learning and Edge Machine Learning Engineering Craft"  # 60 characters, a real name
+
+
+def _words(pdf: Path, page: int = 0) -> list[dict]:
+    import pdfplumber
+
+    with pdfplumber.open(str(pdf)) as doc:
+        return doc.pages[page].extract_words(), float(doc.pages[page].height)
+
+
+def test_the_word_footer_keeps_page_x_of_y_on_the_line_of_a_long_craft_name(tmp_path):
+    """Before: a craft named "Machine Learning and Edge Machine Learning Engineering Craft" pushed the
+    footer's "Page 1 of 2" onto a second line, centred under the craft's name, in every role
+    description and promotion case (the footer's left text ran past the centre tab stop, so the second
+    tab wrapped). Now "Page X of Y" stays on the footer's one line, right of the craft's name."""
+    from cfexport.exporters.role_descriptions import render_role_description
+    from cfexport.model import Role
+    from cfexport.readers import read_framework
+
+    craft = small_craft()
+    craft.title = LONG_CRAFT
+    fw = read_framework(write_framework(tmp_path / "fw", [craft])).framework
+    c = fw.crafts[0]
+    files = []
+    for paper in ("A4", "Letter"):
+        ctx = Context(_templates(tmp_path, paper).absolute(), WHEN, "2023-11-14")
+        path = tmp_path / f"role-{paper}.docx"
+        path.write_bytes(render_role_description(fw, Role(c, c.tracks()[0], c.levels[0]), ctx))
+        files.append(path)
+    for paper, pdf in zip(("A4", "Letter"), _print(tmp_path, *files)):
+        words, height = _words(pdf)
+        footer = [w for w in words if w["top"] > height * 0.85]
+        [page] = [w for w in footer if w["text"] == "Page"]
+        last_craft_word = [w for w in footer if w["text"] == LONG_CRAFT.split()[-1]]
+        assert last_craft_word, (paper, [w["text"] for w in footer])
+        assert abs(page["top"] - last_craft_word[0]["top"]) < 2, (paper, page, last_craft_word[0])
+        assert page["x0"] > last_craft_word[0]["x1"], paper
