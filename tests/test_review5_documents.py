@@ -130,3 +130,36 @@ def test_the_word_footer_keeps_page_x_of_y_on_the_line_of_a_long_craft_name(tmp_
         assert last_craft_word, (paper, [w["text"] for w in footer])
         assert abs(page["top"] - last_craft_word[0]["top"]) < 2, (paper, page, last_craft_word[0])
         assert page["x0"] > last_craft_word[0]["x1"], paper
+
+
+# --- the self-assessment: a statement too long for Excel's tallest row ------------------------------
+
+LONG_WORDS = " ".join(f"word{i:04d}" for i in range(260))  # about 2,340 characters
+
+
+def test_a_statement_too_long_for_the_self_assessment_row_is_a_warning_at_its_line(tmp_path):
+    """Before: a 2,340-character statement printed only up to 'word0163' of 'word0259' on the
+    self-assessment (the row stops at Excel's 409 points), and the pack was written without a word:
+    the person rating it never saw the rest. Now the pack warns at the statement's file and line, as
+    the competency matrix does for a cell it cannot show whole."""
+    from cfexport.model import Role
+    from cfexport.packs.self_assessment import render_self_assessment
+    from cfexport.readers import read_framework
+
+    fw = read_framework(write_framework(tmp_path / "fw", [small_craft({"Delivery2": [LONG_WORDS]})])).framework
+    c = fw.crafts[0]
+    track = c.tracks()[0]
+    ctx = Context(TEMPLATES, WHEN, "2023-11-14")
+    data = render_self_assessment(fw, Role(c, track, c.levels[0]), Role(c, track, c.levels[1]), "Zoë Brontë",
+                                  None, ctx)
+    import io
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(data))["Self-assessment"]
+    [cell] = [cl for row in ws.iter_rows() for cl in row if cl.value == LONG_WORDS]  # all the text is in the cell
+    warnings = [p for p in ctx.problems if "too long" in p.message and "self-assessment" in p.message]
+    assert len(warnings) == 1, [p.message for p in ctx.problems]
+    assert warnings[0].source.file.endswith("level2.md")
+    page = (tmp_path / "fw" / "test" / "level2.md").read_text("utf-8").splitlines()
+    assert "word0259" in page[warnings[0].source.line - 1]
