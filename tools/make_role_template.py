@@ -330,9 +330,12 @@ def build(templates: Path) -> bytes:
     ftr = footer._element
     for child in list(ftr):
         ftr.remove(child)
+    # One tab, to the right-hand stop only: with the style's centre stop and two tabs, a left
+    # text longer than half the line (a long craft name) sent "Page X of Y" to a second line
     ftr.append(parse_xml(
-        f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="Footer"/></w:pPr>'
-        f'{run("{craft} · {version}")}<w:r><w:tab/></w:r><w:r><w:tab/></w:r>'
+        f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="Footer"/>'
+        f'<w:tabs><w:tab w:val="clear" w:pos="{text_width // 2}"/></w:tabs></w:pPr>'
+        f'{run("{craft} · {version}")}<w:r><w:tab/></w:r>'
         f'{run("Page ")}{field("PAGE", "1")}{run(" of ")}{field("NUMPAGES", "1")}</w:p>'
     ))
 

@@ -801,9 +801,34 @@ def min_scale(s: Settings) -> float:
     return min(1.0, MIN_PRINT_PT / s.font_size)
 
 
+def _column_pages(ws, widths: list[float], usable: float, room: float) -> int:
+    """Print a sheet wider than one legible page across several: as many whole columns to a
+    page as fit in `room` characters (never a column cut in two), column A repeated on each
+    page after the first. Returns the scale, in percent, at which the widest page fits."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    pages: list[list[int]] = [[1]]
+    width = widths[0]
+    for col in range(2, len(widths) + 1):
+        w = widths[col - 1]
+        if width + w <= room:
+            pages[-1].append(col)
+            width += w
+        else:
+            pages.append([col])
+            width = widths[0] + w
+    page_widths = [sum(widths[c - 1] for c in cols) + (widths[0] if i else 0) for i, cols in enumerate(pages)]
+    if len(pages) > 1:
+        for cols in pages[:-1]:
+            ws.col_breaks.append(Break(id=cols[-1]))
+        ws.print_title_cols = "A:A"
+    return int(100 * usable / max(page_widths))
+
+
 def print_setup(ws, s: Settings, title_rows: str, left_header: str, left_footer: str,
                 scale: int | None = None, last_col: int | None = None) -> None:
-    """Landscape, title rows on every page, sheet name and page numbers; one page wide, or at
+    """Landscape, title rows on every page, sheet name and page numbers; one page wide (several
+    pages across, whole columns to a page, when one page would print below MIN_PRINT_PT), or at
     `scale` percent when given (the caller sets column breaks and title columns). Merged
     cells must not reach past the last column that holds a value. A write-only sheet, which
     does not know its columns, says the last one with a value in `last_col`."""
@@ -813,9 +838,14 @@ def print_setup(ws, s: Settings, title_rows: str, left_header: str, left_footer:
         # one page wide: the scale is computed here rather than left to "fit to width", which
         # an office suite measuring with another font would shrink below a legible size
         columns = ws.max_column if last_col is None else last_col
-        total = sum(ws.column_dimensions[get_column_letter(c)].width or 13 for c in range(1, columns + 1))
+        widths = [ws.column_dimensions[get_column_letter(c)].width or 13 for c in range(1, columns + 1)]
+        usable = usable_chars(s)
+        scale = int(100 * usable / max(sum(widths), 1))
+        if scale < 100 * min_scale(s):
+            # too wide for one legible page: whole columns to a page, the first column repeated
+            scale = _column_pages(ws, widths, usable, usable / min_scale(s))
         # (at most 98 %: at 100 % LibreOffice may spill an empty sliver page past the last column)
-        scale = max(10, min(98, int(100 * usable_chars(s) / max(total, 1))))
+        scale = max(10, min(98, scale))
     ws.page_setup.scale = scale
     ws.page_setup.pageOrder = "downThenOver"  # every area of some levels, then the next levels
     ws.print_title_rows = title_rows

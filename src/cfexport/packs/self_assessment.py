@@ -16,6 +16,7 @@ from cfexport.compare import compare, promotion_problem
 from cfexport.exporters.base import Context, ExportError
 from cfexport.exporters.matrix import ABSENT_TEXT, TODO_TEXT
 from cfexport.exporters.spreadsheet import (
+    MAX_ROW_HEIGHT,
     Styles,
     line_height,
     merge,
@@ -30,6 +31,7 @@ from cfexport.exporters.spreadsheet import (
     set_height,
     settings,
     usable_chars,
+    warn_once,
     wrapped_lines,
 )
 from cfexport.model import Framework, Role, Source
@@ -122,6 +124,12 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
                             wrapped_lines(change.area_title, widths[0] * 0.9), 2)
                 # room to write evidence by hand on the printed form
                 set_height(ws, row, max(row_height(s, lines), HANDWRITING_PT / scale), fixed=False)
+                if row_height(s, lines) > MAX_ROW_HEIGHT:
+                    # Excel's tallest row: the end of the statement would print cut off
+                    warn_once(context, ch.statement.source,
+                              "this statement is too long to print whole in the self-assessment (its row "
+                              "would be taller than Excel's 409 points; the end is cut off on paper, all the "
+                              "text is in the cell). Shorter statements read better.")
                 rated_rows.append(row)
                 if change.area_title not in [a for a, _ in rated_areas]:
                     rated_areas.append((change.area_title, area_source or ch.statement.source))
