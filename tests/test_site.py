@@ -82,6 +82,55 @@ def test_a_folder_inside_the_site_reads_the_same_framework(result, site):
     assert inner.framework == result.framework
 
 
+def _as_collection(site: Path, output: bool = True) -> None:
+    """The same site with its framework kept in a Jekyll collection, as just-the-docs documents
+    (`collections: careers: output: true` and pages in `_careers/`): `{% link %}` names a document by
+    its path with the `_careers/` folder, and the craft page gets a `permalink` (a collection's
+    `/:collection/:path/` gives an index `/careers/engineering/index/`). Checked against Jekyll 4.3.1:
+    the built site has the same URLs, the draft unbuilt and NOTES.md copied as a file."""
+    (site / "careers").rename(site / "_careers")
+    config = (site / "_config.yml").read_text("utf-8")
+    scope = '      path: "careers"\n      type: "pages"'
+    assert scope in config
+    config = config.replace(scope, '      path: "_careers"\n      type: "careers"')
+    config += ("\ncollections:\n  careers:\n" + ("    output: true\n" if output else "")
+               + "    permalink: /:collection/:path/\n")
+    (site / "_config.yml").write_text(config, "utf-8")
+    craft = site / "_careers" / "engineering" / "index.md"
+    craft.write_text(craft.read_text("utf-8").replace("---\n", "---\npermalink: /careers/engineering/\n", 1), "utf-8")
+    for page in (site / "_careers" / "engineering").glob("level*"):
+        text = page.read_text("utf-8")
+        page.write_text(text.replace("{% link careers/engineering/index.md %}", "{% link _careers/engineering/index.md %}"),
+                        "utf-8")
+
+
+def test_a_framework_kept_in_a_collection_reads_as_the_published_framework(tmp_path, result):
+    """Pages in `_careers/` were skipped as a folder starting with `_`: the reader found no framework
+    in the collection and took another page for the framework, warning only that it had no crafts."""
+    site = make_site(tmp_path, symlinks=False)
+    _as_collection(site)
+    collected = read_framework(site)
+    assert not collected.errors, collected.errors
+    fw = collected.framework
+    assert fw.title == EXPECTED["framework"]
+    [craft] = fw.crafts
+    assert [(a.id, a.title, a.specialism) for a in craft.areas] == \
+        [(a["id"], a["title"], a["specialism"]) for a in CRAFT["areas"]]
+    for level, expected in zip(craft.levels, CRAFT["levels"], strict=True):
+        assert level.source.file == "_" + expected["source"]
+        assert _rows(level) == expected["rows"], level.title
+    problems = {(p.source.file, p.severity) for p in collected.problems}
+    assert ("_careers/engineering/level5-draft.md", "info") in problems  # published: false still holds
+
+
+def test_a_collection_without_output_has_no_pages_and_is_not_read(tmp_path):
+    site = make_site(tmp_path, symlinks=False)
+    _as_collection(site, output=False)
+    res = read_framework(site)
+    assert not any(s.source.file.startswith("_careers/") for s in (res.framework.statements() if res.framework else []))
+    assert any("the collection 'careers' (_careers/) has no pages on the site" in p.message for p in res.problems)
+
+
 def test_other_sections_are_not_a_framework(site):
     docs = read_framework(site / "docs")
     assert docs.framework is None

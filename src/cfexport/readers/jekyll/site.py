@@ -72,6 +72,24 @@ class SiteConfig:
         return self._list("include")
 
     @property
+    def collections(self) -> dict[str, dict]:
+        """The collections `_config.yml` declares (`collections:` as a list of labels or a mapping of
+        label to settings), label to settings. `posts` (a blog) is never a framework's."""
+        value = self.data.get("collections")
+        if isinstance(value, list):
+            found = {v: {} for v in value if isinstance(v, str)}
+        elif isinstance(value, dict):
+            found = {k: (v if isinstance(v, dict) else {}) for k, v in value.items() if isinstance(k, str)}
+        else:
+            found = {}
+        return {label: settings for label, settings in found.items()
+                if label.strip() and "/" not in label and label not in ("posts", "drafts")}
+
+    def collection_folder(self, label: str) -> str:
+        """The folder of a collection's documents, from the site root: `_label`, under `collections_dir`."""
+        return posixpath.join(self._text("collections_dir").strip().strip("/"), "_" + label)
+
+    @property
     def defaults(self) -> list[tuple[str, str | None, dict]]:
         """(scope path, scope type, values) of each `defaults` entry."""
         out = []
@@ -95,6 +113,7 @@ class SitePage:
     body_line: int  # the file line the body starts on
     front_matter: list[str]  # the YAML lines of the file, file lines 2..
     url: str  # without baseurl, e.g. "/careers/engineering/"
+    collection: str | None = None  # the collection it is a document of (`_careers/...`); None: a page
 
     def field_line(self, key: str) -> int:
         """The file line of a top-level front-matter key (1 when it comes from the site's defaults)."""
@@ -159,7 +178,7 @@ class Site:
         except frontmatter.YamlError:
             own = None
         if isinstance(own, dict):
-            meta = {**_defaults_for(page.file, self._typed_config()), **own}
+            meta = {**_defaults_for(page.file, self._typed_config(), page.collection), **own}
         return {**meta, "url": page.url, "path": page.file}
 
     def page_at(self, file: str) -> SitePage | None:
@@ -220,8 +239,10 @@ def load_site(folder: Path) -> Site:
     problems: list[Problem] = []
     config = _load_config(root, problems)
     pages, drafts = [], []
-    for rel, path in _candidate_files(root, config, problems):
-        page = _read_page(root, rel, path, config, problems)
+    collections = _collections(root, config, problems)
+    for rel, path in _candidate_files(root, config, problems, [folder for folder, _ in collections]):
+        collection = next((label for folder, label in collections if rel.startswith(folder + "/")), None)
+        page = _read_page(root, rel, path, config, problems, collection)
         if page is None:
             continue
         if frontmatter.flag(page.meta.get("published")) is False:
@@ -256,6 +277,22 @@ def _load_config(root: Path, problems: list[Problem]) -> SiteConfig:
     return SiteConfig(meta, CONFIG)
 
 
+def _collections(root: Path, config: SiteConfig, problems: list[Problem]) -> list[tuple[str, str]]:
+    """(folder from the site root, label) of each collection Jekyll writes pages for (`output: true`).
+    A collection without it has no pages on the site: said once, as it is not read."""
+    found = []
+    for label, settings in config.collections.items():
+        folder = config.collection_folder(label)
+        if not (root / folder).is_dir():
+            continue
+        if frontmatter.flag(settings.get("output")) is True:
+            found.append((folder, label))
+        else:
+            problems.append(Problem("info", Source(CONFIG, 1), f"the collection '{label}' ({folder}/) has no "
+                                    "pages on the site (no 'output: true' in _config.yml): not read"))
+    return found
+
+
 def _matches(rel: str, patterns: list[str]) -> bool:
     """Jekyll's exclude/include test: a pattern names a file or folder (or a glob) from the site root."""
     for pattern in patterns:
@@ -268,14 +305,15 @@ def _matches(rel: str, patterns: list[str]) -> bool:
     return False
 
 
-def _candidate_files(root: Path, config: SiteConfig, problems: list[Problem]):
-    """(relative path, path) of every markdown file Jekyll would consider, in path order.
-    Symlinks that stay inside the site are followed (once); those that leave it are not."""
+def _candidate_files(root: Path, config: SiteConfig, problems: list[Problem], collections: list[str] = ()):
+    """(relative path, path) of every markdown file Jekyll would consider, in path order: the site's
+    pages and the documents of the `collections` folders. Symlinks that stay inside the site are
+    followed (once); those that leave it are not."""
     exts = config.markdown_ext
     real_root = root.resolve()
     seen_dirs: set[Path] = set()
     count = 0
-    stack = [(root, "")]
+    stack = [(root, "")] + [(root / folder, folder) for folder in reversed(collections)]
     found = []
     while stack:
         folder, rel_folder = stack.pop()
@@ -326,7 +364,8 @@ def _candidate_files(root: Path, config: SiteConfig, problems: list[Problem]):
     return sorted(found)
 
 
-def _read_page(root: Path, rel: str, path: Path, config: SiteConfig, problems: list[Problem]) -> SitePage | None:
+def _read_page(root: Path, rel: str, path: Path, config: SiteConfig, problems: list[Problem],
+               collection: str | None = None) -> SitePage | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -353,10 +392,10 @@ def _read_page(root: Path, rel: str, path: Path, config: SiteConfig, problems: l
     if split.meta is None:
         problems.append(Problem("info", Source(rel, 1), "no front matter: not a page, not read"))
         return None
-    meta = {**_defaults_for(rel, config), **split.meta}
+    meta = {**_defaults_for(rel, config, collection), **split.meta}
     lines = text.split("\n")[1 : split.body_line - 2]
-    page = SitePage(rel, meta, split.body, split.body_line, lines, "")
-    page.url = _url(rel, meta, config)
+    page = SitePage(rel, meta, split.body, split.body_line, lines, "", collection)
+    page.url = _url(rel, meta, config) if collection is None else _document_url(rel, meta, config, collection)
     return page
 
 
@@ -378,12 +417,13 @@ def _copy(value):
     return value
 
 
-def _defaults_for(rel: str, config: SiteConfig) -> dict:
-    """Front matter the site's `defaults` give this page (later entries, and more specific paths, win)."""
+def _defaults_for(rel: str, config: SiteConfig, collection: str | None = None) -> dict:
+    """Front matter the site's `defaults` give this page, or this document of `collection` (later
+    entries, and more specific paths, win). A scope's `type` is `pages` or a collection's label."""
     out: dict = {}
     applicable = []
     for scope_path, scope_type, values in config.defaults:
-        if scope_type not in (None, "", "pages"):
+        if scope_type not in (None, "", "pages" if collection is None else collection):
             continue
         if scope_path and not (rel == scope_path or rel.startswith(scope_path + "/")
                                or fnmatch.fnmatchcase(rel, scope_path) or fnmatch.fnmatchcase(rel, scope_path + "/*")):
@@ -395,6 +435,7 @@ def _defaults_for(rel: str, config: SiteConfig) -> dict:
 
 
 _PLACEHOLDER = re.compile(r":(path|basename|output_ext|name|title|slug)\b")
+_DOCUMENT_PLACEHOLDER = re.compile(r":(collection|path|basename|output_ext|name|title|slug)\b")
 
 
 def _url(rel: str, meta: dict, config: SiteConfig) -> str:
@@ -420,3 +461,27 @@ def _url(rel: str, meta: dict, config: SiteConfig) -> str:
             url = f"/{folder}/{basename}"
     url = re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
     return url
+
+
+def _document_url(rel: str, meta: dict, config: SiteConfig, collection: str) -> str:
+    """The URL Jekyll gives a document of a collection (without baseurl): its own `permalink`, else
+    the collection's, else `/:collection/:path` with the suffix of the site's permalink style
+    (`pretty`: `/careers/engineering/level5/`, and `/careers/engineering/index/` for an index)."""
+    inside = rel[len(config.collection_folder(collection)) + 1:]
+    path, _ = posixpath.splitext(inside)
+    name = posixpath.basename(path)
+    slug = frontmatter.text(meta.get("slug")) or name
+    values = {"collection": collection, "path": path, "basename": name, "output_ext": ".html", "name": name,
+              "title": slug, "slug": slug}
+    template = frontmatter.text(meta.get("permalink")) \
+        or frontmatter.text(config.collections.get(collection, {}).get("permalink"))
+    if not template:
+        # Jekyll's add_permalink_suffix, on "/:collection/:path"
+        style = config.permalink
+        template = "/:collection/:path"
+        if style == "pretty" or (style not in ("date", "ordinal", "none") and style.endswith("/")):
+            template += "/"
+        elif style in ("date", "ordinal", "none") or style.endswith(":output_ext"):
+            template += ":output_ext"
+    url = _DOCUMENT_PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+    return re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
