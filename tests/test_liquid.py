@@ -179,6 +179,21 @@ def test_include_cannot_escape_includes(site: LiquidSite) -> None:
     assert "{% include ../secret.md %}" in out.problems[0].message
 
 
+def test_include_relative_reads_a_file_beside_the_page_and_nothing_above_it(site: LiquidSite) -> None:
+    """`{% include_relative parts/row.md who="me" %}` (checked against Jekyll 4.3.1: "Row for me in P") was
+    an unknown tag, its text left out; `..` fails Jekyll's build and is refused here."""
+    parts = site.root / "careers" / "eng" / "parts"
+    parts.mkdir(parents=True)
+    (parts / "row.md").write_text('| Ops | Row for {{ include.who }} in {{ page.title }}. |\n', "utf-8")
+    (site.root / "careers" / "secret.md").write_text("TOP SECRET", "utf-8")
+    body = 'a\n{% include_relative parts/row.md who="me" %}\nb{% include_relative ../secret.md %}\n'
+    out = render(body, site, body_line=5)
+    assert out.text == "a\n| Ops | Row for me in Level 5. |\n\nb\n"
+    assert "SECRET" not in out.text
+    assert warnings(out) == ["careers/eng/level-5.md:7: warning: {% include_relative ../secret.md %}: not a file "
+                             "name inside careers/eng/; left out"]
+
+
 def test_include_missing_and_nesting_bounded(site: LiquidSite) -> None:
     (site.root / "_includes" / "loop.md").write_text("x{% include loop.md %}")
     out = render("{% include nope.md %}\n{% include loop.md %}", site)

@@ -23,7 +23,7 @@ from cfexport.readers.jekyll.liquid.state import (
     NAMESPACE_LIMIT,
     OUTPUT_LIMIT,
 )
-from cfexport.readers.jekyll.liquid.tags import _IncludeTag, _LinkTag
+from cfexport.readers.jekyll.liquid.tags import _IncludeRelativeTag, _IncludeTag, _LinkTag
 
 # --- the environment ------------------------------------------------------------------------
 
@@ -94,6 +94,7 @@ def _make_env() -> _Env:
         env.tags.pop(tag, None)
     env.add_tag(_LinkTag)
     env.add_tag(_IncludeTag)
+    env.add_tag(_IncludeRelativeTag)
     for tag in env.tags.values():
         tag.get_node = _noting_position(tag.get_node)  # type: ignore[method-assign]
     for name in ("safe", "escapejs"):  # python-liquid extras, not Liquid/Jekyll

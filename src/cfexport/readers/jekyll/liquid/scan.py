@@ -24,7 +24,7 @@ _BLOCKS = {
 _ENDS = {v: k for k, v in _BLOCKS.items()}
 _MARKER_SAFE = {"if", "unless", "case", "highlight"}  # bodies rendered at most once, in place
 _INLINE = {
-    "assign", "increment", "decrement", "cycle", "echo", "liquid", "include", "link", "#",
+    "assign", "increment", "decrement", "cycle", "echo", "liquid", "include", "include_relative", "link", "#",
     "break", "continue", "else", "elsif", "when",
 }  # fmt: skip
 

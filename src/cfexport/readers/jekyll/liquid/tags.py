@@ -1,7 +1,9 @@
-"""Jekyll's tags: `{% link %}` and Jekyll-syntax `{% include %}` (from `_includes/` only)."""
+"""Jekyll's tags: `{% link %}`, Jekyll-syntax `{% include %}` (from `_includes/` only) and
+`{% include_relative %}` (from the page's own folder)."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from io import StringIO
 from pathlib import Path
@@ -97,56 +99,77 @@ class _IncludeTag(_SimpleTag):
 
     @staticmethod
     def render(context: RenderContext, token: Any, expr: str) -> str:
+        return _include(context, token, expr, "_includes", "include")
+
+
+class _IncludeRelativeTag(_SimpleTag):
+    """Jekyll's include_relative: a file in the folder of the page being rendered (or below it;
+    never `..`, never outside the site), with parameters as for include."""
+
+    name = "include_relative"
+
+    @staticmethod
+    def render(context: RenderContext, token: Any, expr: str) -> str:
         state = _STATE.get()
         assert state is not None
-        m = _VARIABLE_FILE.fullmatch(expr.strip())
-        if m:
-            name, params_text = _render_fragment(context, m.group("file")).strip(), m.group("params")
+        return _include(context, token, expr, posixpath.dirname(state.file), "include_relative")
+
+
+def _include(context: RenderContext, token: Any, expr: str, folder: str, tag: str) -> str:
+    """An include tag's file from `folder` (site-relative), rendered with `include` set to its parameters."""
+    state = _STATE.get()
+    assert state is not None
+    m = _VARIABLE_FILE.fullmatch(expr.strip())
+    if m:
+        name, params_text = _render_fragment(context, m.group("file")).strip(), m.group("params")
+    else:
+        name, _, params_text = expr.strip().partition(" ")
+    params: dict[str, object] = {}
+    for pm in _PARAM.finditer(params_text):
+        key, dq, sq, var = pm.groups()
+        if dq is not None:
+            params[key] = dq.replace('\\"', '"')
+        elif sq is not None:
+            params[key] = sq.replace("\\'", "'")
         else:
-            name, _, params_text = expr.strip().partition(" ")
-        params: dict[str, object] = {}
-        for pm in _PARAM.finditer(params_text):
-            key, dq, sq, var = pm.groups()
-            if dq is not None:
-                params[key] = dq.replace('\\"', '"')
-            elif sq is not None:
-                params[key] = sq.replace("\\'", "'")
-            else:
-                params[key] = context.get(var.split("."), token=token, default=None)
-        if state.include_depth >= INCLUDE_DEPTH:
-            state.warn_at(token, f"{{% include {name} %}}: includes nested deeper than {INCLUDE_DEPTH} (an include "
-                          "that includes itself?); Jekyll stops the build here too: fix the include", "error")
-            return ""
-        found = _read_include(state.site.root, name)
-        if isinstance(found, str):
-            state.warn_at(token, f"{{% include {name} %}}: {found}; left out")
-            return ""
-        text, rel = found
-        info_from = state.sources.get(id(token.source))
-        where_from = ""
-        if info_from is not None:
-            where_from = f"{info_from.file}:{info_from.where(token.start_index)[0]}"
-        try:
-            processed, info = _prepare(text, rel, 1, state, with_markers=False, included_from=where_from)
-        except _Unparsable as bad:
-            state.warn(rel, 1 + text.count("\n", 0, bad.index),
-                       f"Liquid syntax error ({bad.reason}); all Liquid of this include is left out"
-                       + (f" (included from {where_from})" if where_from else ""))
-            return strip_liquid(text)[0]
-        template = context.env.from_string(processed)
-        state.sources[id(processed)] = info
-        state.keep.append(processed)
-        buf = StringIO()
-        state.include_depth += 1
-        try:
-            with context.extend({"include": params}):
-                template.render_with_context(context, buf, partial=True)
-        finally:
-            state.include_depth -= 1
-        return buf.getvalue()
+            params[key] = context.get(var.split("."), token=token, default=None)
+    if state.include_depth >= INCLUDE_DEPTH:
+        state.warn_at(token, f"{{% {tag} {name} %}}: includes nested deeper than {INCLUDE_DEPTH} (an include "
+                      "that includes itself?); Jekyll stops the build here too: fix the include", "error")
+        return ""
+    found = _read_include(state.site.root, folder, name)
+    if isinstance(found, str):
+        state.warn_at(token, f"{{% {tag} {name} %}}: {found}; left out")
+        return ""
+    text, rel = found
+    info_from = state.sources.get(id(token.source))
+    where_from = ""
+    if info_from is not None:
+        where_from = f"{info_from.file}:{info_from.where(token.start_index)[0]}"
+    try:
+        processed, info = _prepare(text, rel, 1, state, with_markers=False, included_from=where_from)
+    except _Unparsable as bad:
+        state.warn(rel, 1 + text.count("\n", 0, bad.index),
+                   f"Liquid syntax error ({bad.reason}); all Liquid of this include is left out"
+                   + (f" (included from {where_from})" if where_from else ""))
+        return strip_liquid(text)[0]
+    template = context.env.from_string(processed)
+    state.sources[id(processed)] = info
+    state.keep.append(processed)
+    buf = StringIO()
+    state.include_depth += 1
+    try:
+        with context.extend({"include": params}):
+            template.render_with_context(context, buf, partial=True)
+    finally:
+        state.include_depth -= 1
+    return buf.getvalue()
 
 
-def _read_include(root: Path, name: str) -> tuple[str, str] | str:
+def _read_include(root: Path, folder: str, name: str) -> tuple[str, str] | str:
+    """The text of `folder`/`name` (site-relative, `folder` inside the site) and its site-relative
+    path, or why it cannot be included: never `..`, an absolute path, or a file outside `folder`."""
+    where = f"{folder}/" if folder else "the site's folder"
     if (
         not name
         or not _VALID_FILE.match(name)
@@ -154,21 +177,21 @@ def _read_include(root: Path, name: str) -> tuple[str, str] | str:
         or ".." in name.split("/")
         or "./" in name
     ):
-        return "not a file name inside _includes/"
+        return f"not a file name inside {where}"
     try:
         site_root = Path(root).resolve()
-        inc_dir = (site_root / "_includes").resolve()
+        inc_dir = (site_root / folder).resolve()
         if not inc_dir.is_relative_to(site_root):
-            return "_includes/ is outside the site"
+            return f"{where} is outside the site"
         target = (inc_dir / name).resolve()
         if not target.is_relative_to(inc_dir):
-            return "resolves outside _includes/"
+            return f"resolves outside {where}"
         if not target.is_file():
-            return "no such file in _includes/"
+            return f"no such file in {where}"
         if target.stat().st_size > INCLUDE_SIZE:
             return f"larger than {INCLUDE_SIZE} bytes"
         data = target.read_bytes()
     except OSError as err:
         return f"cannot be read ({err.strerror or err})"
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    return text.lstrip("\ufeff"), f"_includes/{name}"
+    return text.lstrip("\ufeff"), posixpath.join(folder, name)
