@@ -97,3 +97,68 @@ def test_evidence_and_summary_typed_with_track_changes_on_are_read_and_deleted_t
     assert (rows["ML Ops"], rows["AI Strategy"], rows["Architecture Design"]) == (2, 1, 0)
     assert ada["summary"]["Summary of the evidence"] == "Ready now."
     assert "Not ready" not in json.dumps(ada)
+
+
+# --- saved in another office suite's own format ----------------------------------------------------------------------
+
+def test_a_pack_saved_as_ods_or_odt_is_a_problem_saying_how_to_save_it_as_xlsx_or_docx(packs, tmp_path):
+    """A person who filled the pack in LibreOffice and kept its own format returned
+    self-assessment.ods and promotion-case.odt: collect passed over them in a folder without a word
+    and, named on the command line or uploaded on /collect, read them as zips of files (finding
+    none), so the pack was just 'not returned' and nobody was told why."""
+    from test_collect import _libreoffice
+
+    filled = tmp_path / "filled"
+    filled.mkdir()
+    fill_xlsx(packs / ADA / "self-assessment.xlsx", filled / "self-assessment.xlsx", pattern=0)
+    returns = tmp_path / "returns"
+    _libreoffice([filled / "self-assessment.xlsx"], "ods", returns / "ada", tmp_path / "lo")
+    _libreoffice([packs / ADA / "promotion-case.docx"], "odt", returns / "ada", tmp_path / "lo")
+    assert sorted(p.name for p in (returns / "ada").iterdir()) == ["promotion-case.odt", "self-assessment.ods"]
+    with zipfile.ZipFile(returns / "from-ada.zip", "w") as zf:
+        zf.write(returns / "ada" / "self-assessment.ods", "Ada/self assessment.ods")
+
+    for paths in ([returns], [returns / "ada" / "self-assessment.ods", returns / "ada" / "promotion-case.odt"]):
+        facts, result = collect(tmp_path, *paths, round_=packs)
+        assert person(facts, "Ada Lovelace")["status"] == "missing"
+        problems = {Path(p["file"]).name: p for p in facts["problems"]}
+        assert {"self-assessment.ods", "promotion-case.odt"} <= set(problems), facts["problems"]
+        ods, odt = problems["self-assessment.ods"], problems["promotion-case.odt"]
+        assert ods["kind"] == odt["kind"] == "other format"
+        assert ".ods" in ods["message"] and "Save As" in ods["message"] and ".xlsx" in ods["message"]
+        assert ".odt" in odt["message"] and ".docx" in odt["message"]
+        assert "self-assessment.ods" in result.output
+    facts, _ = collect(tmp_path, returns / "from-ada.zip")
+    assert [(p["file"], p["kind"]) for p in facts["problems"]] == [
+        (f"{returns / 'from-ada.zip'}!/Ada/self assessment.ods", "other format")]
+
+
+# --- zips made on a Mac ----------------------------------------------------------------------------------------------
+
+APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 60
+
+
+def test_macos_appledouble_files_in_a_zip_or_a_folder_are_passed_over_not_problems(packs, tmp_path):
+    """A zip of returns made with the Finder (Compress) holds `__MACOSX/.../._name.xlsx` beside every
+    file, and a Mac writing to a shared drive leaves `._name.docx` files: each was listed as a problem
+    ('not a zip: not an Office document or zip'), so a clean round had problems and --strict failed."""
+    returns = tmp_path / "returns"
+    (returns / "Ada").mkdir(parents=True)
+    fill_xlsx(packs / ADA / "self-assessment.xlsx", returns / "Ada" / "self-assessment.xlsx", pattern=0)
+    shutil.copy(packs / ADA / "promotion-case.docx", returns / "Ada" / "promotion-case.docx")
+    (returns / "Ada" / "._promotion-case.docx").write_bytes(APPLE_DOUBLE)
+    (returns / "__MACOSX" / "Ada").mkdir(parents=True)
+    (returns / "__MACOSX" / "Ada" / "._self-assessment.xlsx").write_bytes(APPLE_DOUBLE)
+    finder = tmp_path / "Returns.zip"
+    with zipfile.ZipFile(finder, "w") as zf:
+        for name in ("self-assessment.xlsx", "promotion-case.docx"):
+            zf.write(returns / "Ada" / name, f"Returns/Ada/{name}")
+            zf.writestr(f"__MACOSX/Returns/Ada/._{name}", APPLE_DOUBLE)
+
+    for path in (returns, finder):
+        facts, result = collect(tmp_path, path)
+        assert facts["problems"] == [], facts["problems"]
+        ada = person(facts, "Ada Lovelace")
+        assert len(ada["files"]) == 2 and not any("._" in f["path"] or "__MACOSX" in f["path"] for f in ada["files"])
+        result = cli("collect", str(path), "--out", str(tmp_path / "strict" / "s.xlsx"), "--strict")
+        assert result.exit_code == 0, result.output

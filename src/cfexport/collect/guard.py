@@ -10,6 +10,8 @@ when it is
   member names that are absolute, hold `..`, a drive or a backslash; duplicate names;
   encrypted members;
 - macro-enabled: a `.xlsm`/`.docm` name, a `vbaProject.bin` member or a macro content type;
+- a document of another office suite's own format (OpenDocument `.ods`/`.odt`, Numbers,
+  Pages): refused saying how to save it as the pack's Excel or Word file;
 - an Office document any of whose XML parts has a DTD (entity expansion, external
   entities): every XML part is parsed with defusedxml before openpyxl or python-docx
   sees the file, so their own parsers only ever get XML without a DOCTYPE.
@@ -31,7 +33,10 @@ MiB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm", ".pptm", ".xlsb")
-OFFICE_SUFFIXES = (".xlsx", ".xltx", ".docx", ".dotx") + MACRO_SUFFIXES + (".xls", ".doc")
+# what an office suite saves in its own format when a returned file is saved "as is" (LibreOffice's
+# Keep Current Format answered the other way, Numbers and Pages by default): looked at, to say so
+OTHER_FORMAT_SUFFIXES = (".ods", ".odt", ".numbers", ".pages")
+OFFICE_SUFFIXES = (".xlsx", ".xltx", ".docx", ".dotx") + MACRO_SUFFIXES + (".xls", ".doc") + OTHER_FORMAT_SUFFIXES
 MAIN_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": "xlsx",
@@ -188,7 +193,7 @@ def check_office(data: bytes, name: str, limits: Limits = LIMITS) -> Package:
     if "encryptioninfo" in lower or "encryptedpackage" in lower:
         raise Refused("encrypted", "an encrypted Office package")
     if "[content_types].xml" not in lower:
-        raise Refused("not a pack", "a zip that is not an Office document")
+        raise other_format(zf, names) or Refused("not a pack", "a zip that is not an Office document")
     types: list[str] = []
     for n in names:
         if n.lower().endswith((".xml", ".rels")) or _looks_like_xml(zf, n):  # a part's name need not say it
@@ -204,6 +209,37 @@ def check_office(data: bytes, name: str, limits: Limits = LIMITS) -> Package:
     custom = read_member(zf, custom_name, limits.xml_part) if custom_name else None
     core = read_member(zf, lower["docprops/core.xml"], limits.xml_part) if "docprops/core.xml" in lower else None
     return Package(kinds.pop(), zf, data, custom, core)
+
+
+_OTHER_FORMATS = {
+    "application/vnd.oasis.opendocument.spreadsheet": ("an OpenDocument spreadsheet (.ods)", "LibreOffice",
+                                                       "Excel 2007-365 (.xlsx)"),
+    "application/vnd.oasis.opendocument.text": ("an OpenDocument text (.odt)", "LibreOffice", "Word 2007-365 (.docx)"),
+}
+
+
+def other_format(zf: zipfile.ZipFile, names: list[str]) -> Refused | None:
+    """Why a zip that is a document of another office suite's own format is not read (the pack's
+    record is in it, but collect reads Word and Excel documents), and what to do: None when it is none."""
+    if "mimetype" in names:
+        try:
+            mimetype = read_member(zf, "mimetype", 200).decode("ascii", "replace").strip()
+        except Refused:
+            mimetype = ""
+        if mimetype in _OTHER_FORMATS:
+            what, suite, save_as = _OTHER_FORMATS[mimetype]
+        elif mimetype.startswith("application/vnd.oasis.opendocument."):
+            what, suite, save_as = "an OpenDocument file", "LibreOffice", "Word or Excel 2007-365"
+        else:
+            return None
+    elif any(n.startswith("Index/") and n.endswith(".iwa") for n in names):  # Numbers or Pages, as one file
+        what, suite, save_as = "an Apple Numbers or Pages document", "Numbers or Pages", None
+    else:
+        return None
+    how = (f"in {suite}, File > Export To > Excel (or Word)" if save_as is None else
+           f"in {suite}, File > Save As > {save_as}")
+    return Refused("other format", f"{what}, not the Excel or Word file of the pack: it was saved in its office "
+                                   f"suite's own format; {how}, then collect the saved file (or ask for it again)")
 
 
 def _content_types(root) -> list[str]:
