@@ -162,3 +162,23 @@ def test_macos_appledouble_files_in_a_zip_or_a_folder_are_passed_over_not_proble
         assert len(ada["files"]) == 2 and not any("._" in f["path"] or "__MACOSX" in f["path"] for f in ada["files"])
         result = cli("collect", str(path), "--out", str(tmp_path / "strict" / "s.xlsx"), "--strict")
         assert result.exit_code == 0, result.output
+
+
+# --- round CSVs ------------------------------------------------------------------------------------------------------
+
+def test_a_round_csv_with_lines_ending_in_cr_alone_as_excel_for_mac_saves_it_is_read(tmp_path):
+    """Excel for Mac's "Comma Separated Values (.csv)" ends lines with CR alone: `packs` stopped at
+    line 1 with Python's own words, 'cannot read the header as CSV: new-line character seen in
+    unquoted field - do you need to open the file in universal-newline mode?', and wrote nothing."""
+    people = tmp_path / "round.csv"
+    people.write_bytes(EXAMPLE_PEOPLE.replace("\n", "\r").encode("ascii"))
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "out"),
+                 "--jobs", "1", env=EPOCH)
+    assert result.exit_code == 0, result.output
+    index = (tmp_path / "out" / "packs" / "round.csv").read_text("utf-8-sig").splitlines()
+    assert [row.split(",")[:3] for row in index[1:]] == [["Ada Lovelace", "Grace Hopper", "mlengineer/ml-engineer"],
+                                                         ["Alan Turing", "Grace Hopper", "mlengineer/edge-ml-engineer"]]
+    bad = tmp_path / "bad.csv"  # and a bad row is still named by its line
+    bad.write_bytes(EXAMPLE_PEOPLE.replace("\n", "\r").replace("mlengineer/edge-ml-engineer", "nope").encode())
+    result = cli("packs", "--people", str(bad), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "o2"))
+    assert result.exit_code == 1 and "bad.csv:3: error: unknown role 'nope'" in result.output, result.output
