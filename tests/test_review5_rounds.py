@@ -182,3 +182,20 @@ def test_a_round_csv_with_lines_ending_in_cr_alone_as_excel_for_mac_saves_it_is_
     bad.write_bytes(EXAMPLE_PEOPLE.replace("\n", "\r").replace("mlengineer/edge-ml-engineer", "nope").encode())
     result = cli("packs", "--people", str(bad), "--framework", str(FRAMEWORK), "--out", str(tmp_path / "o2"))
     assert result.exit_code == 1 and "bad.csv:3: error: unknown role 'nope'" in result.output, result.output
+
+
+# --- collect's --out ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["round-summary.json", "round-summary.csv", "round-summary"])
+def test_an_out_that_is_not_an_xlsx_name_is_a_usage_error_and_nothing_is_written(packs, tmp_path, name):
+    """`collect --out round-summary.json` (wanting the JSON) ended in 'internal error (IndexError: list
+    index out of range)', exit 4, after writing the JSON alone; `--out round-summary.csv` wrote an Excel
+    workbook named .csv, which Excel refuses to open as a workbook."""
+    out = tmp_path / "summary" / name
+    result = cli("collect", str(packs / ADA / "self-assessment.xlsx"), "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "--out" in result.output and ".xlsx" in result.output and "internal error" not in result.output
+    assert not out.parent.exists()
+    result = cli("collect", str(packs / ADA / "self-assessment.xlsx"), "--out", str(out.parent / "Summary.XLSX"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.parent.iterdir()) == ["Summary.XLSX", "Summary.json"]
