@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FRAMEWORK
+from conftest import FRAMEWORK, TEMPLATES
 from test_collect import EPOCH, RATINGS, cli, fill_xlsx
 
 EXAMPLE_PEOPLE = ("person,role,current_level,target_level,manager\n"
@@ -199,3 +199,52 @@ def test_an_out_that_is_not_an_xlsx_name_is_a_usage_error_and_nothing_is_written
     result = cli("collect", str(packs / ADA / "self-assessment.xlsx"), "--out", str(out.parent / "Summary.XLSX"))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.parent.iterdir()) == ["Summary.XLSX", "Summary.json"]
+
+
+# --- the web page: a round made on /packs/new, collected on /collect ------------------------------------------------
+
+def test_a_round_made_on_the_page_is_offered_on_collect_and_lists_who_did_not_return(tmp_path):
+    """HR made a round on /packs/new (upload the people CSV, download the zip) and came back to
+    /collect with the returns: the page said 'No round has been made in OUT/packs yet (the promotion
+    packs page makes one from a people CSV)' and offered none, so nobody who did not return a pack was
+    listed as missing. A round `cfexport packs` wrote into OUT/packs is left as it was."""
+    pytest.importorskip("starlette")
+    import html
+    import re
+
+    from starlette.testclient import TestClient
+    from webfixtures import csrf
+
+    from cfexport.web.app import create_app
+
+    out = tmp_path / "out"
+    cli_csv = tmp_path / "cli.csv"
+    cli_csv.write_text("person,role,current_level,target_level,manager\n"
+                       "Grace Hopper,mlengineer/ml-engineer,7,8,\n", "utf-8")
+    assert cli("packs", "--people", str(cli_csv), "--framework", str(FRAMEWORK), "--out", str(out),
+               "--jobs", "1").exit_code == 0
+    cli_index = {n: (out / "packs" / n).read_bytes() for n in ("round.csv", "round.xlsx")}
+    people = EXAMPLE_PEOPLE + "Katherine Johnson,mlengineer/ml-engineer,7,8,\n"
+    with TestClient(create_app(FRAMEWORK, TEMPLATES, out), raise_server_exceptions=False) as client:
+        token = csrf(client.get("/packs/new").text)
+        r = client.post("/packs/round", data={"csrf_token": token},
+                        files={"people": ("people.csv", people.encode(), "text/csv")})
+        assert r.status_code == 200, r.text
+        handed_out = tmp_path / "handed-out"
+        zipfile.ZipFile(io.BytesIO(r.content)).extractall(handed_out)
+        filled = fill_xlsx(handed_out / ADA / "self-assessment.xlsx", tmp_path / "Ada final.xlsx", pattern=1)
+
+        page = client.get("/collect").text
+        offered = re.findall(r'<option value="([^"]+)"', page)
+        web_rounds = [v for v in offered if v.startswith("packs/") and v != "packs"]
+        assert len(web_rounds) == 1, offered
+        assert "packs" in offered  # the command line's round is still offered too
+        r = client.post("/collect", data={"csrf_token": csrf(page), "round": web_rounds[0]},
+                        files=[("returns", ("Ada final.xlsx", (tmp_path / "Ada final.xlsx").read_bytes(),
+                                            "application/octet-stream"))])
+        assert r.status_code == 200, r.text
+        status = {html.unescape(who): what for what, who in
+                  re.findall(r'<tr class="status-([a-z]+)">\s*<th scope="row">([^<]*)</th>', r.text)}
+        assert status == {"Ada Lovelace": "partial", "Alan Turing": "missing", "Katherine Johnson": "missing"}
+        assert len(filled) == 10
+    assert {n: (out / "packs" / n).read_bytes() for n in cli_index} == cli_index
