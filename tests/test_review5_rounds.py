@@ -248,3 +248,33 @@ def test_a_round_made_on_the_page_is_offered_on_collect_and_lists_who_did_not_re
         assert status == {"Ada Lovelace": "partial", "Alan Turing": "missing", "Katherine Johnson": "missing"}
         assert len(filled) == 10
     assert {n: (out / "packs" / n).read_bytes() for n in cli_index} == cli_index
+
+
+def test_a_pack_saved_as_xls_or_doc_is_an_old_format_problem_not_an_encrypted_file(packs, tmp_path):
+    """A self-assessment saved as Excel 97-2003 (.xls) and a case as Word 97-2003 (.doc) were both listed
+    with the kind 'encrypted', 'an encrypted (password-protected) Office file, or an old binary .xls/.doc':
+    HR asked people to remove a password they never set. Saved back as .xlsx/.docx they are read (the
+    pack record survives), so the problem says to do that; a password-protected file is still 'encrypted'."""
+    from test_collect import _libreoffice
+
+    from cfexport.collect import guard
+
+    returns = tmp_path / "returns"
+    _libreoffice([packs / ADA / "self-assessment.xlsx"], "xls", returns, tmp_path / "lo")
+    _libreoffice([packs / ADA / "promotion-case.docx"], "doc", returns, tmp_path / "lo")
+    # an encrypted Office file: an OLE compound file whose directory names the encrypted package
+    (returns / "locked.xlsx").write_bytes(guard.OLE_MAGIC + b"\0" * 504 + "EncryptionInfo".encode("utf-16-le")
+                                          + b"\0" * 50 + "EncryptedPackage".encode("utf-16-le") + b"\0" * 4000)
+    facts, _ = collect(tmp_path, returns)
+    problems = {Path(p["file"]).name: p for p in facts["problems"]}
+    assert problems["self-assessment.xls"]["kind"] == problems["promotion-case.doc"]["kind"] == "old format"
+    assert "Excel 97-2003" in problems["self-assessment.xls"]["message"]
+    assert "Save As" in problems["self-assessment.xls"]["message"] and ".xlsx" in problems["self-assessment.xls"]["message"]
+    assert "Word 97-2003" in problems["promotion-case.doc"]["message"] and ".docx" in problems["promotion-case.doc"]["message"]
+    assert problems["locked.xlsx"]["kind"] == "encrypted" and ".xls/" not in problems["locked.xlsx"]["message"]
+
+    saved = tmp_path / "saved"  # what the problem says to do: read, as the pack's
+    _libreoffice([returns / "self-assessment.xls"], "xlsx", saved, tmp_path / "lo")
+    _libreoffice([returns / "promotion-case.doc"], "docx", saved, tmp_path / "lo")
+    facts, _ = collect(tmp_path, saved)
+    assert facts["problems"] == [] and [len(p["files"]) for p in facts["packs"]] == [2]

@@ -4,7 +4,7 @@ for Word and Excel documents and for zips of returned packs alike.
 A file is refused (with a reason for the Problems sheet, never an exception that escapes)
 when it is
 - too large, or not a zip at all; an OLE compound file (`D0 CF 11 E0`) is an encrypted
-  Office document or an old binary .xls/.doc;
+  Office document or an old binary .xls/.doc (which of them, its directory's stream names say);
 - a zip whose central directory, read before anything is extracted, shows more members,
   more bytes in all or in one member, or a higher compression ratio than a pack ever has;
   member names that are absolute, hold `..`, a drive or a backslash; duplicate names;
@@ -83,7 +83,25 @@ def sniff(data: bytes) -> str:
     return "other"
 
 
-def refuse_ole() -> Refused:
+def _stream(name: str) -> bytes:
+    """How an OLE compound file's directory spells a stream's name (UTF-16 LE)."""
+    return name.encode("utf-16-le")
+
+
+def refuse_ole(data: bytes = b"") -> Refused:
+    """Why an OLE compound file is not read, by the streams its directory names: a password-protected
+    Office file (its `EncryptedPackage`), or a workbook or document saved in the Excel or Word 97-2003
+    format (`Workbook`, `WordDocument`), which a person can save again as .xlsx/.docx themselves
+    (the pack's record goes along)."""
+    if _stream("EncryptedPackage") in data or _stream("EncryptionInfo") in data:
+        return Refused("encrypted", "an encrypted (password-protected) Office file: ask for it again saved "
+                                    "without a password")
+    for stream, what, save_as in (("Workbook", "an Excel 97-2003 workbook (.xls)", "Excel Workbook (.xlsx)"),
+                                  ("WordDocument", "a Word 97-2003 document (.doc)", "Word Document (.docx)")):
+        if _stream(stream) in data:
+            return Refused("old format", f"{what}, not the Excel or Word file of the pack: open it, File > Save "
+                                         f"As > {save_as}, and collect the saved file (if it asks for a password, "
+                                         "ask for it again without one)")
     return Refused("encrypted", "an encrypted (password-protected) Office file, or an old binary .xls/.doc: "
                                 "ask for it again saved as .xlsx/.docx without a password")
 
@@ -97,7 +115,7 @@ def open_zip(data: bytes, limits: Limits = LIMITS, archive: bool = False) -> zip
         raise Refused("empty", "an empty file (0 bytes): it was saved or copied incompletely; ask for it again")
     kind = sniff(data)
     if kind == "ole":
-        raise refuse_ole()
+        raise refuse_ole(data)
     if kind != "zip":
         raise Refused("not a zip", "not an Office document or zip (the file's first bytes say so)")
     try:
