@@ -9,13 +9,22 @@ import click
 from cfexport.cli import (EXIT_INVALID, Failure, _friendly, _templates, main, read_or_fail, root_option,
                           templates_option)
 
+def _workbook_path(ctx, param, value: Path) -> Path:
+    """--out is the workbook: an .xlsx name (the JSON goes beside it as .json, so `--out x.json`
+    would be both files at once, and `x.csv` an Excel workbook Excel refuses by its name)."""
+    if value.suffix.lower() != ".xlsx":
+        raise click.BadParameter(f"'{value}' is not an .xlsx name: --out names the summary workbook (the JSON is "
+                                 f"written beside it); give, e.g., {value.with_suffix('.xlsx')}")
+    return value
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--round", "round_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="The folder `cfexport packs` wrote (OUT/packs, with round.csv): who was expected, so packs not "
                    "returned are listed as missing.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("round-summary.xlsx"),
-              show_default=True, help="The summary workbook; round-summary.json is written beside it (same name, "
+              show_default=True, callback=_workbook_path, help="The summary workbook; round-summary.json is written beside it (same name, "
                                       ".json).")
 @click.option("--framework", "framework_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The framework now: packs made from another version are matched to it by statement id.")

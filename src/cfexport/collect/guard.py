@@ -4,12 +4,14 @@ for Word and Excel documents and for zips of returned packs alike.
 A file is refused (with a reason for the Problems sheet, never an exception that escapes)
 when it is
 - too large, or not a zip at all; an OLE compound file (`D0 CF 11 E0`) is an encrypted
-  Office document or an old binary .xls/.doc;
+  Office document or an old binary .xls/.doc (which of them, its directory's stream names say);
 - a zip whose central directory, read before anything is extracted, shows more members,
   more bytes in all or in one member, or a higher compression ratio than a pack ever has;
   member names that are absolute, hold `..`, a drive or a backslash; duplicate names;
   encrypted members;
 - macro-enabled: a `.xlsm`/`.docm` name, a `vbaProject.bin` member or a macro content type;
+- a document of another office suite's own format (OpenDocument `.ods`/`.odt`, Numbers,
+  Pages): refused saying how to save it as the pack's Excel or Word file;
 - an Office document any of whose XML parts has a DTD (entity expansion, external
   entities): every XML part is parsed with defusedxml before openpyxl or python-docx
   sees the file, so their own parsers only ever get XML without a DOCTYPE.
@@ -31,7 +33,10 @@ MiB = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".docm", ".dotm", ".pptm", ".xlsb")
-OFFICE_SUFFIXES = (".xlsx", ".xltx", ".docx", ".dotx") + MACRO_SUFFIXES + (".xls", ".doc")
+# what an office suite saves in its own format when a returned file is saved "as is" (LibreOffice's
+# Keep Current Format answered the other way, Numbers and Pages by default): looked at, to say so
+OTHER_FORMAT_SUFFIXES = (".ods", ".odt", ".numbers", ".pages")
+OFFICE_SUFFIXES = (".xlsx", ".xltx", ".docx", ".dotx") + MACRO_SUFFIXES + (".xls", ".doc") + OTHER_FORMAT_SUFFIXES
 MAIN_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": "xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": "xlsx",
@@ -78,7 +83,25 @@ def sniff(data: bytes) -> str:
     return "other"
 
 
-def refuse_ole() -> Refused:
+def _stream(name: str) -> bytes:
+    """How an OLE compound file's directory spells a stream's name (UTF-16 LE)."""
+    return name.encode("utf-16-le")
+
+
+def refuse_ole(data: bytes = b"") -> Refused:
+    """Why an OLE compound file is not read, by the streams its directory names: a password-protected
+    Office file (its `EncryptedPackage`), or a workbook or document saved in the Excel or Word 97-2003
+    format (`Workbook`, `WordDocument`), which a person can save again as .xlsx/.docx themselves
+    (the pack's record goes along)."""
+    if _stream("EncryptedPackage") in data or _stream("EncryptionInfo") in data:
+        return Refused("encrypted", "an encrypted (password-protected) Office file: ask for it again saved "
+                                    "without a password")
+    for stream, what, save_as in (("Workbook", "an Excel 97-2003 workbook (.xls)", "Excel Workbook (.xlsx)"),
+                                  ("WordDocument", "a Word 97-2003 document (.doc)", "Word Document (.docx)")):
+        if _stream(stream) in data:
+            return Refused("old format", f"{what}, not the Excel or Word file of the pack: open it, File > Save "
+                                         f"As > {save_as}, and collect the saved file (if it asks for a password, "
+                                         "ask for it again without one)")
     return Refused("encrypted", "an encrypted (password-protected) Office file, or an old binary .xls/.doc: "
                                 "ask for it again saved as .xlsx/.docx without a password")
 
@@ -92,7 +115,7 @@ def open_zip(data: bytes, limits: Limits = LIMITS, archive: bool = False) -> zip
         raise Refused("empty", "an empty file (0 bytes): it was saved or copied incompletely; ask for it again")
     kind = sniff(data)
     if kind == "ole":
-        raise refuse_ole()
+        raise refuse_ole(data)
     if kind != "zip":
         raise Refused("not a zip", "not an Office document or zip (the file's first bytes say so)")
     try:
@@ -188,7 +211,7 @@ def check_office(data: bytes, name: str, limits: Limits = LIMITS) -> Package:
     if "encryptioninfo" in lower or "encryptedpackage" in lower:
         raise Refused("encrypted", "an encrypted Office package")
     if "[content_types].xml" not in lower:
-        raise Refused("not a pack", "a zip that is not an Office document")
+        raise other_format(zf, names) or Refused("not a pack", "a zip that is not an Office document")
     types: list[str] = []
     for n in names:
         if n.lower().endswith((".xml", ".rels")) or _looks_like_xml(zf, n):  # a part's name need not say it
@@ -204,6 +227,37 @@ def check_office(data: bytes, name: str, limits: Limits = LIMITS) -> Package:
     custom = read_member(zf, custom_name, limits.xml_part) if custom_name else None
     core = read_member(zf, lower["docprops/core.xml"], limits.xml_part) if "docprops/core.xml" in lower else None
     return Package(kinds.pop(), zf, data, custom, core)
+
+
+_OTHER_FORMATS = {
+    "application/vnd.oasis.opendocument.spreadsheet": ("an OpenDocument spreadsheet (.ods)", "LibreOffice",
+                                                       "Excel 2007-365 (.xlsx)"),
+    "application/vnd.oasis.opendocument.text": ("an OpenDocument text (.odt)", "LibreOffice", "Word 2007-365 (.docx)"),
+}
+
+
+def other_format(zf: zipfile.ZipFile, names: list[str]) -> Refused | None:
+    """Why a zip that is a document of another office suite's own format is not read (the pack's
+    record is in it, but collect reads Word and Excel documents), and what to do: None when it is none."""
+    if "mimetype" in names:
+        try:
+            mimetype = read_member(zf, "mimetype", 200).decode("ascii", "replace").strip()
+        except Refused:
+            mimetype = ""
+        if mimetype in _OTHER_FORMATS:
+            what, suite, save_as = _OTHER_FORMATS[mimetype]
+        elif mimetype.startswith("application/vnd.oasis.opendocument."):
+            what, suite, save_as = "an OpenDocument file", "LibreOffice", "Word or Excel 2007-365"
+        else:
+            return None
+    elif any(n.startswith("Index/") and n.endswith(".iwa") for n in names):  # Numbers or Pages, as one file
+        what, suite, save_as = "an Apple Numbers or Pages document", "Numbers or Pages", None
+    else:
+        return None
+    how = (f"in {suite}, File > Export To > Excel (or Word)" if save_as is None else
+           f"in {suite}, File > Save As > {save_as}")
+    return Refused("other format", f"{what}, not the Excel or Word file of the pack: it was saved in its office "
+                                   f"suite's own format; {how}, then collect the saved file (or ask for it again)")
 
 
 def _content_types(root) -> list[str]:

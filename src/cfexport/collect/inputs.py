@@ -1,8 +1,10 @@
 """The files, folders and zips named on the command line, as the documents to read.
 
 Folders are searched recursively (symbolic links are not followed); in a folder (or a
-zip), files are looked at when their name says Office document or zip: the rest (the
-packs' PDFs, pack.json, notes) is passed over. A file named on the command line is
+zip), files are looked at when their name says Office document or zip (or a document of
+another office suite's own format, `.ods`, `.numbers`..., so the guard can say what to do):
+the rest (the packs' PDFs, pack.json, notes) is passed over, and so are the files left
+beside documents (Office's `~$` lock files, macOS's `._` files and `__MACOSX/`). A file named on the command line is
 always looked at, whatever its name: its content decides. A zip that is not an Office
 document is a zip of returned packs: its members are read in memory, never extracted.
 """
@@ -40,6 +42,18 @@ def _wanted(name: str) -> bool:
     return name.lower().endswith(OFFICE_SUFFIXES + (".zip",))
 
 
+MAC_FOLDER = "__MACOSX"
+
+
+def _left_beside(path: str) -> bool:
+    """A file an office suite or an operating system leaves beside a document, never a returned
+    file: Office's lock file of an open document (`~$name`), and macOS's AppleDouble files
+    (`._name`: a file's Finder details, on a drive or a share that is not a Mac's, and under
+    `__MACOSX/` in every zip made on a Mac)."""
+    parts = path.split("/")
+    return parts[-1].startswith(("~$", "._")) or MAC_FOLDER in parts[:-1]
+
+
 def gather(paths: list[Path], exclude: set[Path] = frozenset(), limits: Limits = LIMITS
            ) -> Iterator[Candidate | Skipped]:
     """Every document under `paths` (files, folders, zips), in a stable order; `exclude`
@@ -69,10 +83,10 @@ def _walk(root: Path) -> Iterator[tuple[Path, bool]]:
         yield root, True
         return
     for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".cfexport"))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".cfexport") and d != MAC_FOLDER)
         for name in sorted(files):
             path = Path(folder) / name
-            if _wanted(name) and not name.startswith("~$"):  # ~$name: Office's lock file of an open document
+            if _wanted(name) and not _left_beside(name):
                 yield path, False
 
 
@@ -98,22 +112,26 @@ def _file(path: Path, explicit: bool, limits: Limits) -> Iterator[Candidate | Sk
 
 def _bytes(where: str, name: str, data: bytes, mtime: float | None, limits: Limits, depth: int
            ) -> Iterator[Candidate | Skipped]:
-    if name.lower().endswith(".zip") or (sniff(data) == "zip" and not _is_office(data)):
+    if name.lower().endswith(".zip") or (sniff(data) == "zip" and not _is_document(data)):
         yield from _archive(where, data, limits, depth)
     else:
         yield Candidate(where, name, data, mtime)
 
 
-def _is_office(data: bytes) -> bool:
-    """Whether a zip holds [Content_Types].xml (an Office document) rather than files."""
+def _is_document(data: bytes) -> bool:
+    """Whether a zip is a document rather than a zip of files: an Office document ([Content_Types].xml),
+    or one of another office suite's own format (an OpenDocument `mimetype`, Numbers' or Pages'
+    `Index/`), which the document check names."""
     import io
     import zipfile
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return any(n.lower() == "[content_types].xml" for n in zf.namelist())
+            names = zf.namelist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
         return True  # let the document check say what is wrong with it
+    return (any(n.lower() == "[content_types].xml" for n in names) or "mimetype" in names
+            or any(n.startswith("Index/") and n.endswith(".iwa") for n in names))
 
 
 def _archive(where: str, data: bytes, limits: Limits, depth: int) -> Iterator[Candidate | Skipped]:
@@ -128,7 +146,7 @@ def _archive(where: str, data: bytes, limits: Limits, depth: int) -> Iterator[Ca
     with zf:
         for info in sorted(zf.infolist(), key=lambda i: i.filename):
             name = info.filename.rsplit("/", 1)[-1]
-            if info.is_dir() or not _wanted(name) or name.startswith("~$"):
+            if info.is_dir() or not _wanted(name) or _left_beside(info.filename):
                 continue
             inner = f"{where}!/{info.filename}"
             try:

@@ -246,6 +246,44 @@ def _blocks(body):
                 yield from _blocks(content)
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# what a paragraph holds that is not its text as shown with every tracked change accepted: deleted
+# and moved-away runs, and text boxes (drawn over the page, and written twice: DrawingML and VML)
+_NOT_SHOWN = frozenset(_W + t for t in ("del", "moveFrom", "txbxContent", "pPr", "rPr"))
+_SPACING = {_W + "tab": "\t", _W + "br": "\n", _W + "cr": "\n"}
+
+
+def _paragraph_text(p) -> str:
+    """A paragraph's text with every tracked change accepted, as Word shows it in "No Markup":
+    runs directly in the paragraph and inside insertions (w:ins), moves (w:moveTo), hyperlinks,
+    fields, smart tags and content controls; never deleted text (w:del, w:moveFrom). (python-docx's
+    own `text` reads only the runs and hyperlinks directly in the paragraph, so what a manager typed
+    with Track Changes on was lost.)"""
+    out: list[str] = []
+
+    def walk(el) -> None:
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _NOT_SHOWN:
+                continue
+            if tag == _W + "t":
+                out.append(child.text or "")
+            elif tag in _SPACING:
+                out.append(_SPACING[tag])
+            else:
+                walk(child)
+
+    walk(p)
+    return "".join(out)
+
+
+def _cell_text(tc) -> str:
+    """The text of a table cell: its paragraphs (also those in a content control), as
+    `_paragraph_text` reads them; a table nested in the cell is not part of it."""
+    paragraphs = [text for kind, el in _blocks(tc) if kind == "p" for text in [_paragraph_text(el)]]
+    return "\n".join(paragraphs)
+
+
 def _table_rows(tbl, document) -> list[list[str]]:
     from docx.table import Table
 
@@ -255,14 +293,13 @@ def _table_rows(tbl, document) -> list[list[str]]:
         for cell in row.cells:
             if id(cell._tc) not in seen:  # a merged cell appears once per grid column
                 seen.add(id(cell._tc))
-                cells.append(cell.text.strip())
+                cells.append(_cell_text(cell._tc).strip())
         rows.append(cells)
     return rows
 
 
 def _read_docx(doc: Returned, data: bytes) -> None:
     import docx
-    from docx.text.paragraph import Paragraph
 
     rec = doc.record
     labels = rec.get("labels") or {}
@@ -279,7 +316,7 @@ def _read_docx(doc: Returned, data: bytes) -> None:
     summary_table = None
     for kind, el in _blocks(document.element.body):
         if kind == "p":
-            text = _key(Paragraph(el, document).text)
+            text = _key(_paragraph_text(el))
             if text in titles:
                 area = next((a for a in titles[text] if a not in used), None)
             elif text == summary_label:

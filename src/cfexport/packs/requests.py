@@ -134,7 +134,8 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
 
     The file is what a spreadsheet saves: UTF-8 with or without a BOM, or UTF-16 with a BOM
     (Excel's "Unicode Text"); separated by commas, semicolons (Excel where the list separator
-    is `;`) or tabs, as the header line shows; empty columns after the last one are ignored."""
+    is `;`) or tabs, as the header line shows; lines ending in CRLF, LF or CR; empty columns
+    after the last one are ignored."""
     file = str(path)
 
     def error(line: int, message: str) -> tuple[list[PackRequest], list[Problem]]:
@@ -153,7 +154,8 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
             return error(1, f"this is {what}, not a CSV; save it as CSV UTF-8 (in Excel: File > Save As > "
                             "CSV UTF-8; in LibreOffice: File > Save As > Text CSV)")
     try:
-        text = _decode_csv(data).replace("\r\n", "\n")
+        # lines end in CRLF (Windows), LF, or CR alone (Excel for Mac's "Comma Separated Values")
+        text = _decode_csv(data).replace("\r\n", "\n").replace("\r", "\n")
     except DecodeError as exc:
         return error(exc.line, exc.message)
     if not text.lstrip("\ufeff").strip():  # (an empty sheet saved as CSV UTF-8 is its byte-order mark alone)

@@ -1,6 +1,9 @@
 """`/packs/new`: the promotion pack form (one person) and the round upload (a CSV of people).
 Both answer with a zip download; a copy of each pack goes to `--out/packs/` as
-`cfexport pack --zip` would write it.
+`cfexport pack --zip` would write it. A round is also kept as it was handed out (the
+download's index and pack folders) in a folder of its own, `--out/packs/round-DATE-TIME/`,
+so `/collect` offers it as the round (and lists whoever did not return their pack); the
+index of a round run with `cfexport packs` in `--out/packs/` is never touched.
 
 Limits: a one-person form body of 16 KiB; a round CSV of 1 MiB and 500 rows, one file
 (`common.UploadRules`, as for `/collect`). The upload is saved, under a name the server
@@ -9,9 +12,11 @@ UTF-8, the exact header, characters no document can hold dropped."""
 
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -159,6 +164,29 @@ def _round_zip(packs, paths: list[Path], ctx) -> bytes:
     return zip_bytes(entries(), ctx.build_time)
 
 
+ROUND_FOLDER = "round-"
+
+
+def _keep_round(out: Path, body: bytes) -> str:
+    """The round zip's content (its index and a folder per pack) written, all or nothing, into a new
+    folder `round-DATE-TIME` of `out/packs/` (the round as handed out: what `/collect` offers as a
+    round, as a round `cfexport packs` made and moved aside); returns the folder's name."""
+    from cfexport.output import StagedOutput
+
+    packs_dir = out / "packs"
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d-%H%M%S")
+    with StagedOutput(packs_dir) as stage:  # holds the lock on out/packs: the name stays free until the commit
+        name, n = f"{ROUND_FOLDER}{stamp}", 1
+        while (packs_dir / name).exists() or (packs_dir / name).is_symlink():
+            n += 1
+            name = f"{ROUND_FOLDER}{stamp}-{n}"
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:  # ours, just made
+            for member in zf.infolist():
+                if not member.is_dir():
+                    stage.write(f"{name}/{member.filename}", zf.read(member))
+    return name
+
+
 async def make_round(request: Request):
     from cfexport.packs import plan, read_people
 
@@ -187,11 +215,17 @@ async def make_round(request: Request):
     if not packs_:
         return _page(request, 400, errors=[f"{shown}: no people in the file, only the header"])
     ctx = context(request)
+    out = request.app.state.out_dir
+
+    def work() -> bytes:
+        body = _round_zip(packs_, _write(request, snap.framework, packs_, ctx), ctx)
+        _keep_round(out, body)
+        return body
+
     try:
-        paths = await run_in_threadpool(_saved, request, lambda: _write(request, snap.framework, packs_, ctx))
+        body = await run_in_threadpool(_saved, request, work)
     except NotSaved as exc:
         return _page(request, 503, errors=[str(exc)])
-    body = _round_zip(packs_, paths, ctx)
     name = f"promotion-round-{ctx.build_time.date().isoformat()}.zip"
     return download(body, name, ZIP)
 
