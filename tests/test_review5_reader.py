@@ -181,3 +181,19 @@ def test_rows_from_site_data_filtered_by_a_number_are_read(tmp_path):
     got = [s.text for e in level5.expectations for s in e.statements]
     assert got == ["I help my team.", "Next: I lead my team."]
     assert [p for p in result.problems if p.severity != "info" and "second row" not in p.message] == []
+
+
+def test_a_page_with_render_with_liquid_false_keeps_its_braces_as_text(tmp_path):
+    """Jekyll 4 leaves a page's Liquid as written when its front matter says `render_with_liquid: false`
+    (checked with Jekyll 4.3.1: "A {{ site.title }} B {% if x %}" is shown as is). cfexport rendered it:
+    a statement about templates lost its `{{ name }}`, and `{% if %}` was a warning."""
+    site = _site(tmp_path, "### Templates\n\nWriting templates.\n",
+                 "| [Templates](/careers/engineering/#templates) | I write {{ name }} placeholders and "
+                 "{% if %} blocks in our email templates. |\n")
+    level = site / "careers" / "engineering" / "level5.md"
+    level.write_text(level.read_text("utf-8").replace("---\n", "---\nrender_with_liquid: false\n", 1), "utf-8")
+    result, craft = _read(site)
+    [level5] = craft.levels
+    assert [s.text for e in level5.expectations for s in e.statements] == [
+        "I write {{ name }} placeholders and {% if %} blocks in our email templates."]
+    assert not result.problems, result.problems

@@ -112,7 +112,8 @@ class _Reader(Findings):
         assert self.site is not None
         body = site_page.body
         lines = list(range(site_page.body_line, site_page.body_line + body.count("\n") + 1))
-        if "{{" in body or "{%" in body:
+        # (Jekyll 4: `render_with_liquid: false` shows the page's Liquid as written)
+        if ("{{" in body or "{%" in body) and frontmatter.flag(site_page.meta.get("render_with_liquid")) is not False:
             from cfexport.readers.jekyll.liquid import LiquidSite, render_page
 
             site = LiquidSite(self.site.root, self.site.liquid_config(self.problems), self.site.url_of)
