@@ -233,6 +233,20 @@ def test_a_name_written_over_several_lines_in_a_spreadsheet_cell_is_used_on_one_
     assert "Ada Lovelace" in index and "Grace Hopper" in index and "\t" not in index
 
 
+def test_one_person_twice_with_two_managers_makes_two_packs_and_says_so(tmp_path):
+    """A manager's name mistyped on one row ('Grace Hoppers') made a second pack for the same person
+    without a word: namesakes are told apart by their manager."""
+    people = _csv(tmp_path, ["Ada Lovelace,mlengineer/ml-engineer,5,6,Grace Hopper",
+                             "Bo Chen,mlengineer/ml-engineer,5,6,Grace Hopper",
+                             "Ada Lovelace,mlengineer/ml-engineer,5,6,Grace Hoppers"])
+    out = tmp_path / "out"
+    result = cli("packs", "--people", str(people), "--framework", str(FRAMEWORK), "--out", str(out), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert (f"{people}:4: warning: Ada Lovelace has the same role and levels as on line 2, with another manager "
+            "('Grace Hoppers', not 'Grace Hopper')") in result.output
+    assert len([p for p in (out / "packs").iterdir() if p.is_dir()]) == 3
+
+
 def test_a_paragraph_pasted_into_a_name_cell_is_refused_at_its_line(tmp_path):
     """A name of thousands of characters (a whole note pasted into the wrong column) went into every
     title, header, folder name and the round's index; the web form already refused names over 200."""

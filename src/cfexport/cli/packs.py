@@ -122,9 +122,9 @@ def _round(people: Path, framework_dir: Path, root: str | None, out_dir: Path, t
     fw = read_or_fail(framework_dir, quiet=True, root=root).framework
     warnings: list = []
     requests, errors = read_people(people, warnings)
-    for problem in warnings:
+    packs_, plan_errors = plan(fw, requests, warnings)
+    for problem in sorted(warnings, key=lambda p: p.source.line):
         click.echo(str(problem), err=True)
-    packs_, plan_errors = plan(fw, requests)
     errors = sorted(errors + plan_errors, key=lambda p: p.source.line)
     for problem in errors:
         click.echo(str(problem), err=True)

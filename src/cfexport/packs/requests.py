@@ -99,10 +99,14 @@ def resolve(framework: Framework, track: str, current: int, target: int,
     return Role(craft, specialism, craft.level(current)), Role(craft, specialism, craft.level(target))
 
 
-def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack], list[Problem]]:
+def plan(framework: Framework, requests: list[PackRequest],
+         problems: list[Problem] | None = None) -> tuple[list[Pack], list[Problem]]:
     """Check every request; returns the packs and one error per bad request (with its CSV line).
-    Two rows for the same pack (person, manager, role and levels) are an error on the later one."""
+    Two rows for the same pack (person, manager, role and levels) are an error on the later one.
+    Two rows alike but for the manager are two packs (namesakes are told apart by their manager),
+    with a warning added to `problems` (a manager's name mistyped on one row is the likelier case)."""
     packs, errors, seen = [], [], {}
+    managers: dict[tuple, PackRequest] = {}
     known = tracks(framework)
     roles: dict[tuple, Role] = {}  # one object per role for the whole round, not two per pack
     for req in requests:
@@ -124,6 +128,12 @@ def plan(framework: Framework, requests: list[PackRequest]) -> tuple[list[Pack],
         if first is not where:
             errors.append(Problem("error", where, f"same person, role and levels as line {first.line}; remove one"))
             continue
+        other = managers.setdefault(pack.identity()[:1] + pack.identity()[2:], req)
+        if other is not req and problems is not None and other.source and req.source:
+            problems.append(Problem("warning", where, f"{req.person} has the same role and levels as on line "
+                                    f"{other.source.line}, with another manager ('{req.manager or ''}', not "
+                                    f"'{other.manager or ''}'): two packs, as for two people of one name; if it "
+                                    "is one person, correct the manager's name"))
         packs.append(pack)
     return packs, errors
 
