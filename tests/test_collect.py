@@ -418,3 +418,29 @@ def test_an_empty_file_and_a_workbook_openpyxl_cannot_read_say_what_happened_and
     [odd_message] = [p["message"] for p in ada_pack["problems"] if p["kind"] == "unreadable"]
     assert "the workbook is damaged" in odd_message and "save it again" in odd_message, odd_message
     assert odd_message.index("save it again") < odd_message.index("detail:")  # what to do before the library's words
+
+
+def test_a_round_index_saved_again_by_a_spreadsheet_still_names_the_round(round_, tmp_path):
+    """HR opened round.csv, looked, and saved it (LibreOffice with ';' as the separator, as in a
+    German or French locale): `--round` refused the folder as 'not a round index cfexport wrote'."""
+    packs = tmp_path / "packs"
+    shutil.copytree(round_["packs"], packs)
+    original = (packs / "round.csv").read_bytes()
+    # opened as UTF-8 with commas (what LibreOffice's import dialog offers for it), saved with ';'
+    soffice = need_tool("soffice")
+    proc = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo'}",
+                           "--infilter=Text - txt - csv (StarCalc):44,34,76,1",
+                           "--convert-to", "csv:Text - txt - csv (StarCalc):59,34,76,1",
+                           "--outdir", str(tmp_path / "saved"), str(packs / "round.csv")],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    saved = (tmp_path / "saved" / "round.csv").read_bytes()
+    assert b";" in saved and saved != original
+    (packs / "round.csv").write_bytes(saved)
+    summary = tmp_path / "summary.xlsx"
+    result = cli("collect", str(round_["returns"]), "--round", str(packs), "--out", str(summary), env=EPOCH)
+    assert result.exit_code == 0, result.output
+    data = json.loads(summary.with_suffix(".json").read_text("utf-8"))
+    assert data["counts"] == round_["json"]["counts"]
+    status = {p["person"]: p["status"] for p in data["packs"]}
+    assert status["Katherine Johnson"] == "missing"

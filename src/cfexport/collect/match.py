@@ -17,6 +17,8 @@ from pathlib import Path
 
 from cfexport.collect.provenance import PROMOTION_CASE, SELF_ASSESSMENT, pack_id
 from cfexport.collect.read import Returned
+from cfexport.csvfile import decode_csv, sniff_delimiter
+from cfexport.text import DecodeError
 
 MAX_INDEX = 10 * 1024 * 1024
 _OLDEST = datetime(1, 1, 1, tzinfo=timezone.utc)
@@ -73,12 +75,18 @@ def read_round(folder: Path) -> list[Expected]:
         data = f.read(MAX_INDEX + 1)
     if len(data) > MAX_INDEX:
         raise RoundError(f"{index} is larger than a round index can be")
+    # as `packs` wrote it, or opened and saved again in a spreadsheet (another separator or encoding)
     try:
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    except (UnicodeDecodeError, csv.Error) as exc:
+        text = decode_csv(data).lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        rows = list(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text.split("\n", 1)[0])))
+    except DecodeError as exc:
+        raise RoundError(f"{index}:{exc.line}: {exc.message}") from None
+    except csv.Error as exc:
         raise RoundError(f"{index} cannot be read: {exc}") from None
-    if not rows or rows[0] != CSV_COLUMNS:
-        raise RoundError(f"{index} is not a round index cfexport wrote (its header is not {','.join(CSV_COLUMNS)})")
+    rows = [row[:len(CSV_COLUMNS)] if not any(c.strip() for c in row[len(CSV_COLUMNS):]) else row for row in rows]
+    if not rows or [h.strip() for h in rows[0]] != CSV_COLUMNS:
+        raise RoundError(f"{index} is not a round index cfexport wrote (its header is not {','.join(CSV_COLUMNS)}): "
+                         "use the round.csv `cfexport packs` wrote, or collect without --round")
     out = []
     for line, row in enumerate(rows[1:], 2):
         if not any(row):

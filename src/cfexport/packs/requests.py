@@ -8,7 +8,6 @@ are the same pack when the person, manager, role and levels are (`Pack.identity`
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -18,7 +17,8 @@ from pathlib import Path
 
 from cfexport.model import Framework, Problem, Role, Source
 from cfexport.slugs import safe_file_name, slugify
-from cfexport.text import DecodeError, clean, decode, normalise
+from cfexport.csvfile import decode_csv, sniff_delimiter
+from cfexport.text import DecodeError, clean, normalise
 
 CSV_HEADER = ["person", "role", "current_level", "target_level", "manager"]
 MAX_CSV_BYTES = 10 * 1024 * 1024  # a round is a list of people: far below this
@@ -165,12 +165,12 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
                             "CSV UTF-8; in LibreOffice: File > Save As > Text CSV)")
     try:
         # lines end in CRLF (Windows), LF, or CR alone (Excel for Mac's "Comma Separated Values")
-        text = _decode_csv(data).replace("\r\n", "\n").replace("\r", "\n")
+        text = decode_csv(data).replace("\r\n", "\n").replace("\r", "\n")
     except DecodeError as exc:
         return error(exc.line, exc.message)
     if not text.lstrip("\ufeff").strip():  # (an empty sheet saved as CSV UTF-8 is its byte-order mark alone)
         return error(1, f"the file is empty; it needs the header line {','.join(CSV_HEADER)} and a line per person")
-    delimiter = _delimiter(text.split("\n", 1)[0])
+    delimiter = sniff_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     try:
         header = _trim(next(reader, None) or [])
@@ -222,31 +222,6 @@ def read_people(path: Path, problems: list[Problem] | None = None) -> tuple[list
         track, manager = shared.setdefault(track, track), shared.setdefault(manager, manager)
         requests.append(PackRequest(person, track, current, target, manager or None, Source(file, line)))
     return requests, errors
-
-
-def _decode_csv(data: bytes) -> str:
-    """UTF-16 with a byte-order mark (Excel's "Unicode Text"), else strict UTF-8 (BOM or not)."""
-    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom) and not data.startswith(codecs.BOM_UTF32_LE):
-            body = data[len(bom):]
-            try:
-                return body.decode(encoding)
-            except UnicodeDecodeError as exc:
-                line = body[: exc.start].decode(encoding, "replace").count("\n") + 1
-                raise DecodeError(line, f"not valid UTF-16 (at byte position {exc.start + len(bom)}); re-save the "
-                                        "file as CSV UTF-8") from None
-    if b"\x00" in data[:4096]:
-        raise DecodeError(1, "the file looks like UTF-16 without a byte-order mark, or is not text; re-save it "
-                             "as CSV UTF-8")
-    return decode(data)
-
-
-def _delimiter(header_line: str) -> str:
-    """The separator the header line uses: comma, semicolon or tab."""
-    try:
-        return csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
-    except csv.Error:
-        return ","
 
 
 # what people upload instead of the CSV: the workbook they typed the round into, or a document
