@@ -444,3 +444,77 @@ def test_a_round_index_saved_again_by_a_spreadsheet_still_names_the_round(round_
     assert data["counts"] == round_["json"]["counts"]
     status = {p["person"]: p["status"] for p in data["packs"]}
     assert status["Katherine Johnson"] == "missing"
+
+
+def test_a_rating_copied_down_over_the_nothing_to_rate_row_is_no_problem(round_, tmp_path):
+    """Ada rated her first statement and copied the rating down the whole column in Excel, over the row
+    that says 'Not yet defined (TODO): nothing to rate at this level yet': collect listed 'a row that
+    matches no statement holds ratings', so `--strict` failed a round that had nothing wrong with it."""
+    import openpyxl
+
+    src = round_["packs"] / "ada-lovelace-mlengineer-ml-engineer-level-5-to-6" / "self-assessment.xlsx"
+    wb = openpyxl.load_workbook(src)
+    ws = wb["Self-assessment"]
+    head, cols = _header(ws)
+    rated = todo = 0
+    for r in range(head + 1, ws.max_row + 1):
+        text = ws.cell(r, cols["Statement"]).value
+        if isinstance(ws.cell(r, cols["No."]).value, int):
+            rated += 1
+        elif isinstance(text, str) and text.startswith("Not yet defined (TODO)"):
+            todo += 1
+        else:
+            continue
+        ws.cell(r, cols["Self rating"]).value = "Sometimes"
+        ws.cell(r, cols["Manager rating"]).value = "Sometimes"
+    assert rated and todo == 1
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    wb.save(returns / "Ada.xlsx")
+    summary = tmp_path / "summary.xlsx"
+    result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
+    assert result.exit_code == 0, result.output
+    [pack] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["packs"]
+    assert [p for p in pack["problems"] if p["kind"] == "content"] == []
+    assert pack["ratings"]["self"]["Sometimes"] == rated == pack["statements"]
+
+
+def test_a_filled_in_copy_of_the_sheet_is_read_and_the_two_sheets_are_named(round_, tmp_path):
+    """A person copied the Self-assessment sheet (right click > Move or Copy) and filled in the copy:
+    collect read the empty original and listed every statement as not rated."""
+    import openpyxl
+
+    src = round_["packs"] / "alan-turing-mlengineer-edge-ml-engineer-level-6-to-7" / "self-assessment.xlsx"
+    work = tmp_path / "copy.xlsx"
+    wb = openpyxl.load_workbook(src)
+    copy = wb.copy_worksheet(wb["Self-assessment"])
+    copy.title = "My answers"
+    wb.save(work)
+    filled = fill_xlsx(work, work, pattern=2)  # fills the "Self-assessment" sheet of the file it is given...
+    wb = openpyxl.load_workbook(work)
+    original, mine = wb["Self-assessment"], wb["My answers"]
+    for row_o, row_m in zip(original.iter_rows(), mine.iter_rows()):  # ...so move what it wrote to the copy
+        for cell_o, cell_m in zip(row_o, row_m):
+            if cell_o.value != cell_m.value:
+                cell_m.value, cell_o.value = cell_o.value, cell_m.value
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    wb.save(returns / "Alan.xlsx")
+    summary = tmp_path / "summary.xlsx"
+    result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
+    assert result.exit_code == 0, result.output
+    [pack] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["packs"]
+    expected = Counter(self_r for _, self_r, _, _ in filled.values())
+    assert {k: v for k, v in pack["ratings"]["self"].items() if v} == dict(expected)
+    assert not [p for p in pack["problems"] if "each hold ratings" in p["message"]]  # the original is empty
+
+    head, cols = _header(original)  # a rating left in the original too: both sheets are named
+    first = next(r for r in range(head + 1, original.max_row + 1) if isinstance(original.cell(r, cols["No."]).value, int))
+    original.cell(first, cols["Self rating"]).value = "Not yet"
+    wb.save(returns / "Alan.xlsx")
+    result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
+    [pack] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["packs"]
+    assert {k: v for k, v in pack["ratings"]["self"].items() if v} == dict(expected)
+    assert [p["message"] for p in pack["problems"] if "each hold ratings" in p["message"]] == [
+        "the sheets 'My answers', 'Self-assessment' each hold ratings or evidence; 'My answers', the most filled "
+        "in, is read"]

@@ -20,6 +20,7 @@ from cfexport.collect import guard
 from cfexport.collect.inputs import Candidate, Skipped
 from cfexport.collect.provenance import (PROMOTION_CASE, SELF_ASSESSMENT, XLSX_COLUMNS, ProvenanceError, parse,
                                          read_custom, text_hash)
+from cfexport.exporters.matrix import ABSENT_TEXT, NOTHING_TO_RATE, TODO_TEXT
 
 MAX_ROWS = 5000  # rows read below the self-assessment's header
 MAX_HEADER_ROW = 200
@@ -142,20 +143,25 @@ def _read_xlsx(doc: Returned, data: bytes, ratings: tuple[str, ...]) -> None:
     values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
-        found = _find_header(values, columns)
-        if found is None:
-            doc.error = (f"no table with the columns {columns['statement']!r}, {columns['self']!r} and "
-                         f"{columns['manager']!r} was found")
-            return
-        sheet, header, cols = found
-        rows_v = values[sheet].iter_rows(min_row=header + 1, max_row=header + MAX_ROWS, values_only=True)
-        rows_f = formulas[sheet].iter_rows(min_row=header + 1, max_row=header + MAX_ROWS, values_only=True)
-        rows = []
-        for rv, rf in zip(rows_v, rows_f):
-            rows.append({k: _text(_cell(rv, c) if _cell(rv, c) is not None else _cell(rf, c)) for k, c in cols.items()})
+        tables = []  # (sheet name, its rows) of every sheet with the table: a person may fill in a copy of it
+        for sheet, header, cols in _find_headers(values, columns):
+            rows_v = values[sheet].iter_rows(min_row=header + 1, max_row=header + MAX_ROWS, values_only=True)
+            rows_f = formulas[sheet].iter_rows(min_row=header + 1, max_row=header + MAX_ROWS, values_only=True)
+            tables.append((sheet, [{k: _text(_cell(rv, c) if _cell(rv, c) is not None else _cell(rf, c))
+                                    for k, c in cols.items()} for rv, rf in zip(rows_v, rows_f)]))
     finally:
         values.close()
         formulas.close()
+    if not tables:
+        doc.error = (f"no table with the columns {columns['statement']!r}, {columns['self']!r} and "
+                     f"{columns['manager']!r} was found")
+        return
+    # the most filled in (the Self-assessment sheet on a tie)
+    sheet, rows = max(tables, key=lambda t: sum(bool(r.get(k)) for r in t[1] for k in _FILLED))
+    others = [name for name, rows_ in tables if name != sheet and any(r.get(k) for r in rows_ for k in _FILLED)]
+    if others:
+        doc.notes.append(f"the sheets {', '.join(repr(n) for n in [sheet, *others])} each hold ratings or evidence; "
+                         f"'{sheet}', the most filled in, is read")
     _match_rows(doc, rows, ratings)
 
 
@@ -163,11 +169,15 @@ def _cell(row: tuple, col: int):
     return row[col] if col < len(row) else None
 
 
-def _find_header(wb, columns: dict[str, str]):
-    """(sheet name, header row, {column key: 0-based index}) of the first sheet whose table
-    has the statement and both rating columns; the Self-assessment sheet is looked at first."""
+_FILLED = ("self", "manager", "evidence", "notes")
+
+
+def _find_headers(wb, columns: dict[str, str]) -> list[tuple[str, int, dict[str, int]]]:
+    """(sheet name, header row, {column key: 0-based index}) of each sheet whose table has the
+    statement and both rating columns; the Self-assessment sheet first."""
     wanted = {_key(v): k for k, v in columns.items()}
     sheets = sorted(wb.sheetnames, key=lambda n: n != "Self-assessment")
+    found = []
     for name in sheets:
         for r, row in enumerate(wb[name].iter_rows(max_row=MAX_HEADER_ROW, values_only=True), 1):
             cols = {}
@@ -176,8 +186,12 @@ def _find_header(wb, columns: dict[str, str]):
                 if k and k not in cols:
                     cols[k] = c
             if {"statement", "self", "manager"} <= set(cols):
-                return name, r, cols
-    return None
+                found.append((name, r, cols))
+                break
+    return found
+
+
+_NOTHING_TO_RATE = frozenset(why + NOTHING_TO_RATE for why in (TODO_TEXT, ABSENT_TEXT))
 
 
 def _match_rows(doc: Returned, rows: list[dict], ratings: tuple[str, ...]) -> None:
@@ -200,7 +214,8 @@ def _match_rows(doc: Returned, rows: list[dict], ratings: tuple[str, ...]) -> No
             if cand is not None and cand["id"] not in taken and text:
                 hit, edited = cand, True
         if hit is None:
-            if any(row.get(k) for k in ("self", "manager", "evidence", "notes")):
+            # (a row saying there is nothing to rate, where a rating copied down the column lands: not a statement)
+            if any(row.get(k) for k in _FILLED) and text not in _NOTHING_TO_RATE:
                 unplaced.append(row)
             continue
         taken.add(hit["id"])

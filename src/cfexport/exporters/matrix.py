@@ -26,6 +26,7 @@ from cfexport.model import Framework
 TODO_TEXT = "Not yet defined (TODO)"
 PARTLY_TODO_TEXT = "Partly not yet defined (TODO)"
 ABSENT_TEXT = "Not described at this level"
+NOTHING_TO_RATE = ": nothing to rate at this level yet"  # after one of the two above, in a self-assessment's row
 NO_DEFINITION = "Not defined on the craft page"
 KEY_TEXT = f"{TODO_TEXT}: not written yet · {ABSENT_TEXT}: the level leaves the area out"
 STATEMENTS_SHEET = "Statements"

@@ -14,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from cfexport.compare import compare, promotion_problem
 from cfexport.exporters.base import Context, ExportError
-from cfexport.exporters.matrix import ABSENT_TEXT, TODO_TEXT
+from cfexport.exporters.matrix import ABSENT_TEXT, NOTHING_TO_RATE, TODO_TEXT
 from cfexport.exporters.spreadsheet import (
     MAX_ROW_HEIGHT,
     Styles,
@@ -139,7 +139,7 @@ def render_self_assessment(framework: Framework, current: Role, target: Role, pe
             text = TODO_TEXT if change.target_todo else ABSENT_TEXT
             style = "cf todo" if change.target_todo else "cf absent"
             put_text(ws, row, 1, change.area_title, "cf area", styles, area_source, context)
-            note = text + ": nothing to rate at this level yet"
+            note = text + NOTHING_TO_RATE
             put_text(ws, row, 3, note, style, styles)
             for col in (2, 4, 5, 6, 7, 8):
                 put_style(ws, row, col, style, styles)
