@@ -13,7 +13,6 @@ import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from conftest import TEMPLATES, need_tool
 from factory import small_craft, write_framework
 

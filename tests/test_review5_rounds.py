@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FRAMEWORK, TEMPLATES
-from test_collect import EPOCH, RATINGS, cli, fill_xlsx
+from test_collect import EPOCH, cli, fill_xlsx
 
 EXAMPLE_PEOPLE = ("person,role,current_level,target_level,manager\n"
                   "Ada Lovelace,mlengineer/ml-engineer,5,6,Grace Hopper\n"
