@@ -518,3 +518,26 @@ def test_a_filled_in_copy_of_the_sheet_is_read_and_the_two_sheets_are_named(roun
     assert [p["message"] for p in pack["problems"] if "each hold ratings" in p["message"]] == [
         "the sheets 'My answers', 'Self-assessment' each hold ratings or evidence; 'My answers', the most filled "
         "in, is read"]
+
+
+def test_a_word_97_case_whose_text_says_workbook_is_named_a_word_document(round_, tmp_path):
+    """A promotion case saved as Word 97-2003 (.doc) whose evidence says 'see the Workbook attached'
+    (with an accented name, so Word keeps the text as UTF-16): collect called it 'an Excel 97-2003
+    workbook (.xls)' and said to save it as an Excel Workbook, because it looked for the stream name
+    'Workbook' anywhere in the file's bytes, the document's own text included."""
+    import docx
+
+    src = round_["packs"] / "ada-lovelace-mlengineer-ml-engineer-level-5-to-6" / "promotion-case.docx"
+    doc = docx.Document(str(src))
+    doc.add_paragraph("Evidence for José: see the Workbook attached.")
+    work = tmp_path / "work"
+    work.mkdir()
+    doc.save(str(work / "promotion-case.docx"))
+    returns = tmp_path / "returns"
+    _libreoffice([work / "promotion-case.docx"], "doc", returns, tmp_path / "lo")
+    assert "Workbook".encode("utf-16-le") in (returns / "promotion-case.doc").read_bytes()  # the text, as stored
+    summary = tmp_path / "summary.xlsx"
+    result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
+    [problem] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["problems"]
+    assert problem["kind"] == "old format"
+    assert "Word 97-2003" in problem["message"] and "Excel 97-2003" not in problem["message"], problem["message"]

@@ -88,6 +88,21 @@ def _stream(name: str) -> bytes:
     return name.encode("utf-16-le")
 
 
+def _has_stream(data: bytes, name: str) -> bool:
+    """Whether an OLE compound file's directory has an entry named `name`: a 128-byte entry (at a
+    multiple of 128 past the 512-byte header, in sectors of 512 or 4096 bytes) whose name field is
+    the name, NUL-terminated, with its length in bytes at offset 64. The name found elsewhere is
+    not enough: a Word 97-2003 document keeps its text as UTF-16 too ('see the Workbook attached')."""
+    field = _stream(name) + b"\0\0"
+    size = len(field).to_bytes(2, "little")
+    at = data.find(field, 512)
+    while at != -1:
+        if at % 128 == 0 and data[at + 64:at + 66] == size:
+            return True
+        at = data.find(field, at + 1)
+    return False
+
+
 def refuse_ole(data: bytes = b"") -> Refused:
     """Why an OLE compound file is not read, by the streams its directory names: a password-protected
     Office file (its `EncryptedPackage`), or a workbook or document saved in the Excel or Word 97-2003
@@ -98,7 +113,7 @@ def refuse_ole(data: bytes = b"") -> Refused:
                                     "without a password")
     for stream, what, save_as in (("Workbook", "an Excel 97-2003 workbook (.xls)", "Excel Workbook (.xlsx)"),
                                   ("WordDocument", "a Word 97-2003 document (.doc)", "Word Document (.docx)")):
-        if _stream(stream) in data:
+        if _has_stream(data, stream):
             return Refused("old format", f"{what}, not the Excel or Word file of the pack: open it, File > Save "
                                          f"As > {save_as}, and collect the saved file (if it asks for a password, "
                                          "ask for it again without one)")
