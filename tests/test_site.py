@@ -433,3 +433,25 @@ def test_a_table_of_contents_heading_does_not_end_the_framework_description(tmp_
     index.write_text(text[:body_at] + "\n# The framework\n{: .no_toc }\n\n## Table of contents {: .no_toc .text-delta }\n\n"
                      "1. TOC\n{:toc}\n\nINTRO-AFTER-TOC paragraph.\n\n" + text[body_at:], "utf-8")
     assert "INTRO-AFTER-TOC paragraph." in read_framework(site).framework.description
+
+
+@pytest.mark.parametrize("permalink, urls", [
+    # Jekyll's :name is the file's name slugified (lower case, every run of other characters one hyphen)
+    ("/:collection/:name/", {"Level 5.md": "/careers/level-5/", "Senior_Staff.md": "/careers/senior-staff/"}),
+    # :title is its `slug` (else its name) slugified the 'pretty' way, case kept ('_' and '.' kept too)
+    ("/:collection/:title:output_ext", {"Level 5.md": "/careers/My-Slug.html", "Senior_Staff.md": "/careers/Senior_Staff.html"}),
+])
+def test_a_collection_permalink_with_name_or_title_gives_the_url_jekyll_gives(tmp_path, permalink, urls):
+    """A collection whose permalink uses `:name` or `:title` (`_careers/Level 5.md`): Jekyll publishes
+    the document at `/careers/level-5/` (a slug of its name), cfexport gave it `/careers/Level 5/`, so a
+    link written to the published URL did not reach it. Checked against Jekyll 4.3.1."""
+    from cfexport.readers.jekyll.site import load_site
+
+    site = tmp_path / "site"
+    (site / "_careers").mkdir(parents=True)
+    (site / "_config.yml").write_text(f"title: T\ncollections:\n  careers:\n    output: true\n    permalink: {permalink}\n",
+                                      "utf-8")
+    (site / "_careers" / "Level 5.md").write_text("---\ntitle: Level 5\nslug: My Slug\n---\nText\n", "utf-8")
+    (site / "_careers" / "Senior_Staff.md").write_text("---\ntitle: Senior staff\n---\nText\n", "utf-8")
+    loaded = load_site(site)
+    assert {p.file.split("/")[-1]: p.url for p in loaded.pages if p.collection} == urls

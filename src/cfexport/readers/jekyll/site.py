@@ -11,6 +11,7 @@ import fnmatch
 import os
 import posixpath
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -471,8 +472,9 @@ def _document_url(rel: str, meta: dict, config: SiteConfig, collection: str) -> 
     path, _ = posixpath.splitext(inside)
     name = posixpath.basename(path)
     slug = frontmatter.text(meta.get("slug")) or name
-    values = {"collection": collection, "path": path, "basename": name, "output_ext": ".html", "name": name,
-              "title": slug, "slug": slug}
+    # Jekyll's UrlDrop: :name and :slug slugified, :title the 'pretty' way with its case kept
+    values = {"collection": collection, "path": path, "basename": name, "output_ext": ".html",
+              "name": _slugify(name), "title": _slugify(slug, pretty=True, cased=True), "slug": _slugify(slug)}
     template = frontmatter.text(meta.get("permalink")) \
         or frontmatter.text(config.collections.get(collection, {}).get("permalink"))
     if not template:
@@ -485,3 +487,16 @@ def _document_url(rel: str, meta: dict, config: SiteConfig, collection: str) -> 
             template += ":output_ext"
     url = _DOCUMENT_PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
     return re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
+
+
+_PRETTY_KEPT = frozenset("._~!$&'()+,;=@")
+
+
+def _slugify(text: str, pretty: bool = False, cased: bool = False) -> str:
+    """Jekyll's `Utils.slugify` in its 'default' and 'pretty' modes: every run of characters that are
+    not letters, marks or decimal digits (nor, 'pretty', `._~!$&'()+,;=@`) one hyphen, a hyphen at
+    either end dropped, lower case unless `cased`."""
+    kept = "".join(c if unicodedata.category(c)[0] in "LM" or unicodedata.category(c) == "Nd"
+                   or (pretty and c in _PRETTY_KEPT) else "\0" for c in text)
+    slug = re.sub("\0+", "-", kept).removeprefix("-").removesuffix("-")
+    return slug if cased else slug.lower()
