@@ -353,3 +353,20 @@ def test_never_raises(site: LiquidSite) -> None:
     for body in nasty:
         out = render(body, site)
         assert "{%" not in out.text and "{{" not in out.text, body
+
+
+@pytest.mark.parametrize("plain, jekyll", [
+    # what `{{ site.x | jsonify }}` shows for `x: <plain>` in _config.yml, in a Jekyll 4.3.1 build
+    ("05", 5), ("010", 8), ("0x1F", 31), ("0b101", 5), ("1,000", 1000), ("007", 7), ("08", "08"),
+    ("1.", 1.0), ("0.", 0.0), ("1.5e3", "1.5e3"), ("1.5e+3", 1500.0), ("1__0", "1__0"), ("1_", "1_"),
+    ("1_000", 1000), ("12:30", 45000), ("nULL", None), ("Yes", True), ("y", "y"), ("1.10", 1.1),
+])
+def test_yaml_values_are_typed_for_liquid_as_jekyll_types_them(plain, jekyll) -> None:
+    """Liquid sees `_config.yml`, `_data` and front matter typed as Jekyll's YAML loader (Psych) types
+    them. `headcount: 1,000` showed '1,000' where the site shows 1000, `first_level: 05` stayed text so
+    `where_exp "l.level == first_level"` matched nothing, `1.5e3` became 1500.0 where the site shows
+    the text, and `1_` and `1__0` became numbers."""
+    from cfexport import frontmatter
+
+    value = frontmatter.load_typed(f"x: {plain}\n")["x"]
+    assert value == jekyll and type(value) is type(jekyll)

@@ -116,24 +116,46 @@ class _TypedLoader(_StringLoader):
         return _ruby_scalar(value) if node.style is None and isinstance(value, str) else value
 
 
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+# Psych's ScalarScanner (Ruby's YAML loader, as Jekyll 4 uses it), for the types Liquid can tell apart
+_WORDLIKE = re.compile(r"^[^\d.:-]?[^\W\d]|^[^\d.:-]?[_\s!@#$%^&*(){}<>|/\\~;=]")
+_NULL = re.compile(r"^(?:~|null)$", re.IGNORECASE)
 _BOOL_TRUE = re.compile(r"^(?:yes|true|on)$", re.IGNORECASE)
 _BOOL_FALSE = re.compile(r"^(?:no|false|off)$", re.IGNORECASE)
-_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
-_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*)?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?$")
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9]){1,2}$")
+_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_,]*)?\.[0-9]*(?:[eE][-+][0-9]+)?$")
+_INT = re.compile(r"^[-+]?(?:0b[0-1_,]+|0[0-7_,]+|0|[1-9](?:[0-9]|,[0-9]|_[0-9])*|0x[0-9a-fA-F_,]+)$")
 
 
 def _ruby_scalar(value: str):
-    if _NULL.match(value):
+    """A plain scalar as Psych's `tokenize` types it: words (nil, booleans; any other word is text),
+    base-60 integers (`12:30`), decimals (`1.`, `1,000.5`; an exponent needs its sign), integers
+    (`1,000`, `010` octal, `0x1F`, `0b101`). Dates, times, symbols and infinities stay text."""
+    if not value:
         return None
-    if _BOOL_TRUE.match(value):
-        return True
-    if _BOOL_FALSE.match(value):
-        return False
-    if _INT.match(value):
-        return int(value.replace("_", ""))
-    if _FLOAT.match(value):
-        return float(value.replace("_", ""))
+    if _WORDLIKE.match(value) or "\n" in value:
+        if len(value) > 5:
+            return value
+        if _NULL.match(value):
+            return None
+        if _BOOL_TRUE.match(value):
+            return True
+        if _BOOL_FALSE.match(value):
+            return False
+        return value
+    try:
+        if _SEXAGESIMAL.match(value):
+            # (as Psych adds them up: part i times 60 ** |i - 2|, so `12:30` is 45000, not 750)
+            parts = [int(p.replace("_", "")) for p in value.split(":")]
+            return sum(p * 60 ** abs(i - 2) for i, p in enumerate(parts))
+        if _FLOAT.match(value) and value.lstrip("+-") != ".":
+            return float(re.sub(r"\.([eE]|$)", r"\1", value.replace(",", "").replace("_", "")))
+        if _INT.match(value):
+            digits = value.replace(",", "").replace("_", "")
+            sign, digits = (-1 if digits.startswith("-") else 1), digits.lstrip("+-")
+            base = 2 if digits[:2] == "0b" else 16 if digits[:2] == "0x" else 8 if digits[:1] == "0" and len(digits) > 1 else 10
+            return sign * int(digits[2:] if base in (2, 16) else digits, base)
+    except ValueError:  # (Psych fails the build on these: `0b_`)
+        return value
     return value
 
 
