@@ -538,6 +538,7 @@ def test_a_word_97_case_whose_text_says_workbook_is_named_a_word_document(round_
     assert "Workbook".encode("utf-16-le") in (returns / "promotion-case.doc").read_bytes()  # the text, as stored
     summary = tmp_path / "summary.xlsx"
     result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
+    assert result.exit_code == 0, result.output
     [problem] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["problems"]
     assert problem["kind"] == "old format"
     assert "Word 97-2003" in problem["message"] and "Excel 97-2003" not in problem["message"], problem["message"]
