@@ -197,3 +197,17 @@ def test_a_page_with_render_with_liquid_false_keeps_its_braces_as_text(tmp_path)
     assert [s.text for e in level5.expectations for s in e.statements] == [
         "I write {{ name }} placeholders and {% if %} blocks in our email templates."]
     assert not result.problems, result.problems
+
+
+def test_defaults_reach_liquid_typed_on_a_page_with_empty_front_matter(tmp_path):
+    """`---` then `---`: the page's front matter is the site's defaults alone; they reached Liquid as
+    text, so `draft: false` from the defaults was the text 'false', which Liquid takes as true."""
+    from cfexport.readers.jekyll.site import load_site
+
+    (tmp_path / "_config.yml").write_text('defaults:\n  - scope: {path: ""}\n    values: {draft: false, rank: 3}\n',
+                                          "utf-8")
+    (tmp_path / "page.md").write_text("---\n---\nText.\n", "utf-8")
+    site = load_site(tmp_path)
+    [page] = site.pages
+    seen = site.liquid_page(page)
+    assert seen["draft"] is False and seen["rank"] == 3

@@ -176,6 +176,7 @@ class Site:
         meta = page.meta
         try:
             own = frontmatter.load_typed("\n".join(page.front_matter), 2, "front matter")
+            own = {} if own is None else own  # (`---` then `---`: the defaults alone)
         except frontmatter.YamlError:
             own = None
         if isinstance(own, dict):
