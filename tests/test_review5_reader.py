@@ -211,3 +211,15 @@ def test_defaults_reach_liquid_typed_on_a_page_with_empty_front_matter(tmp_path)
     [page] = site.pages
     seen = site.liquid_page(page)
     assert seen["draft"] is False and seen["rank"] == 3
+
+
+def test_render_with_liquid_quoted_is_text_and_liquid_still_runs(tmp_path):
+    """Only the boolean false turns Liquid off: with `render_with_liquid: "false"` (quoted: text)
+    Jekyll 4.3.1 renders the page's Liquid (checked: an unclosed `{% if %}` then fails its build)."""
+    site = _site(tmp_path, "### Templates\n\nWriting templates.\n",
+                 "| [Templates](/careers/engineering/#templates) | I keep the {{ site.title }} templates tidy. |\n")
+    level = site / "careers" / "engineering" / "level5.md"
+    level.write_text(level.read_text("utf-8").replace("---\n", '---\nrender_with_liquid: "false"\n', 1), "utf-8")
+    result, craft = _read(site)
+    [level5] = craft.levels
+    assert [s.text for e in level5.expectations for s in e.statements] == ["I keep the Handbook templates tidy."]

@@ -112,12 +112,13 @@ class _Reader(Findings):
         assert self.site is not None
         body = site_page.body
         lines = list(range(site_page.body_line, site_page.body_line + body.count("\n") + 1))
-        # (Jekyll 4: `render_with_liquid: false` shows the page's Liquid as written)
-        if ("{{" in body or "{%" in body) and frontmatter.flag(site_page.meta.get("render_with_liquid")) is not False:
+        liquid_page = self.site.liquid_page(site_page) if "{{" in body or "{%" in body else None
+        # (Jekyll 4: `render_with_liquid: false`, the boolean, shows the page's Liquid as written)
+        if liquid_page is not None and liquid_page.get("render_with_liquid") is not False:
             from cfexport.readers.jekyll.liquid import LiquidSite, render_page
 
             site = LiquidSite(self.site.root, self.site.liquid_config(self.problems), self.site.url_of)
-            rendered = render_page(body, site_page.file, site_page.body_line, self.site.liquid_page(site_page), site)
+            rendered = render_page(body, site_page.file, site_page.body_line, liquid_page, site)
             self.problems.extend(rendered.problems)
             body, lines = rendered.text, rendered.lines
         prepared = kramdown.prepare(body)
