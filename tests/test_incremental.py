@@ -469,7 +469,7 @@ def test_watch_rebuilds_what_an_edit_changes_survives_a_bad_edit_and_stops_on_ct
 
 
 def test_watch_names_files_that_changed_not_temporary_files_and_sees_moved_folders(tmp_path):
-    from cfexport.watch import _touched
+    from cfexport.watch import _canonical, _touched
 
     craft = tmp_path / "craft0"
     craft.mkdir()
@@ -488,3 +488,12 @@ def test_watch_names_files_that_changed_not_temporary_files_and_sees_moved_folde
     (moved / "level1.md").unlink()
     assert _touched([(3, str(moved / "level1.md"))], known) == [str(moved / "level1.md")]
     assert known == set()
+    # a folder reached through a link (macOS: /var is /private/var): the event's spelling and the listing's are one
+    real = tmp_path / "real"
+    (real / "craft").mkdir(parents=True)
+    (tmp_path / "alias").symlink_to(real)
+    listed = real / "craft" / "level2.md"
+    listed.write_text("x", "utf-8")
+    known = {_canonical(str(tmp_path / "alias" / "craft" / "level2.md"))}
+    listed.unlink()
+    assert _touched([(3, str(listed))], known) == [str(listed)] and known == set()

@@ -60,7 +60,7 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
     with memo.session(), fingerprint.keep_between_builds():
         try:
             seen = _snapshot(watched, out)
-            known = {os.path.abspath(p) for p in seen}
+            known = {_canonical(p) for p in seen}
             once("build")
             _warm_parent(exporters, templates)  # later rebuilds fork workers that have it all loaded
             ready = False
@@ -73,7 +73,7 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
                     click.echo(f"watching {', '.join(str(p) for p in watched)} for changes (Ctrl+C to stop)")
                     sys_flush()
                     now = _snapshot(watched, out)
-                    known = {os.path.abspath(p) for p in now}
+                    known = {_canonical(p) for p in now}
                     if now != seen:  # saved while the first build ran, before the watcher was in place
                         once("changed while building")
                 if not changes:
@@ -92,12 +92,19 @@ def watch_build(framework_dir: Path, root: str | None, out_dir: Path, exporters:
     click.echo("stopped watching")
 
 
+def _canonical(path: str) -> str:
+    """One spelling of a path, whether an event or a listing gave it: its folder's real path (on macOS
+    file events name /private/var where a listing says /var), the name itself kept (a link stays a link)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(os.path.realpath(folder), name)
+
+
 def _touched(changes, known: set) -> list[str]:
     """The changed files worth naming: the ones that exist now, or existed before this batch
     (deleted). A file that came and went within the batch (a temporary file) is left out.
     `known` is brought up to date."""
     touched = []
-    for path in sorted({os.path.abspath(p) for _, p in changes}):
+    for path in sorted({_canonical(p) for _, p in changes}):
         if os.path.isfile(path):
             known.add(path)
             touched.append(path)
