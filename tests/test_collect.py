@@ -446,6 +446,19 @@ def test_a_round_index_saved_again_by_a_spreadsheet_still_names_the_round(round_
     assert status["Katherine Johnson"] == "missing"
 
 
+def _collect_alone(wb, tmp_path: Path, name: str) -> dict:
+    """`wb` saved as the only returned file (replacing the last one) and collected: its pack's summary."""
+    returns = tmp_path / "returns"
+    shutil.rmtree(returns, ignore_errors=True)
+    returns.mkdir()
+    wb.save(returns / name)
+    summary = tmp_path / "summary.xlsx"
+    result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
+    assert result.exit_code == 0, result.output
+    [pack] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["packs"]
+    return pack
+
+
 def test_a_rating_copied_down_over_the_nothing_to_rate_row_is_no_problem(round_, tmp_path):
     """Ada rated her first statement and copied the rating down the whole column in Excel, over the row
     that says 'Not yet defined (TODO): nothing to rate at this level yet': collect listed 'a row that
@@ -468,13 +481,7 @@ def test_a_rating_copied_down_over_the_nothing_to_rate_row_is_no_problem(round_,
         ws.cell(r, cols["Self rating"]).value = "Sometimes"
         ws.cell(r, cols["Manager rating"]).value = "Sometimes"
     assert rated and todo == 1
-    returns = tmp_path / "returns"
-    returns.mkdir()
-    wb.save(returns / "Ada.xlsx")
-    summary = tmp_path / "summary.xlsx"
-    result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
-    assert result.exit_code == 0, result.output
-    [pack] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["packs"]
+    pack = _collect_alone(wb, tmp_path, "Ada.xlsx")
     assert [p for p in pack["problems"] if p["kind"] == "content"] == []
     assert pack["ratings"]["self"]["Sometimes"] == rated == pack["statements"]
 
@@ -497,13 +504,7 @@ def test_a_filled_in_copy_of_the_sheet_is_read_and_the_two_sheets_are_named(roun
         for cell_o, cell_m in zip(row_o, row_m):
             if cell_o.value != cell_m.value:
                 cell_m.value, cell_o.value = cell_o.value, cell_m.value
-    returns = tmp_path / "returns"
-    returns.mkdir()
-    wb.save(returns / "Alan.xlsx")
-    summary = tmp_path / "summary.xlsx"
-    result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
-    assert result.exit_code == 0, result.output
-    [pack] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["packs"]
+    pack = _collect_alone(wb, tmp_path, "Alan.xlsx")
     expected = Counter(self_r for _, self_r, _, _ in filled.values())
     assert {k: v for k, v in pack["ratings"]["self"].items() if v} == dict(expected)
     assert not [p for p in pack["problems"] if "each hold ratings" in p["message"]]  # the original is empty
@@ -511,9 +512,7 @@ def test_a_filled_in_copy_of_the_sheet_is_read_and_the_two_sheets_are_named(roun
     head, cols = _header(original)  # a rating left in the original too: both sheets are named
     first = next(r for r in range(head + 1, original.max_row + 1) if isinstance(original.cell(r, cols["No."]).value, int))
     original.cell(first, cols["Self rating"]).value = "Not yet"
-    wb.save(returns / "Alan.xlsx")
-    result = cli("collect", str(returns), "--out", str(summary), env=EPOCH)
-    [pack] = json.loads(summary.with_suffix(".json").read_text("utf-8"))["packs"]
+    pack = _collect_alone(wb, tmp_path, "Alan.xlsx")
     assert {k: v for k, v in pack["ratings"]["self"].items() if v} == dict(expected)
     assert [p["message"] for p in pack["problems"] if "each hold ratings" in p["message"]] == [
         "the sheets 'My answers', 'Self-assessment' each hold ratings or evidence; 'My answers', the most filled "
