@@ -250,6 +250,22 @@ def test_a_round_csv_returns_one_zip_of_every_pack_and_the_round_index(client):
     assert "round.xlsx" in zf.namelist()
 
 
+def test_warnings_about_a_round_csv_come_in_the_zip(client):
+    """The page answers a round with its download alone, so the warnings `cfexport packs` prints (a
+    name over several lines, a character no document can hold, one person with two managers) were lost."""
+    csv_ = ('person,role,current_level,target_level,manager\r\n"Ada\r\nLovelace",mlengineer/ml-engineer,5,6,Grace\r\n'
+            "Bo\x07 Chen,mlengineer/ml-engineer,5,6,\r\nAda Lovelace,mlengineer/ml-engineer,5,6,Grace Hoppers\r\n")
+    r = _upload(client, csv_.encode("utf-8"), "spring.csv")
+    assert r.status_code == 200, r.text
+    zf = zipfile.ZipFile(io.BytesIO(r.content))
+    notes = zf.read("warnings.txt").decode("utf-8-sig").splitlines()
+    assert [n.split(":")[0] for n in notes] == ["spring.csv, line 3", "spring.csv, line 4", "spring.csv, line 5"]
+    assert "written over several lines" in notes[0] and "removed character" in notes[1]
+    assert "another manager ('Grace Hoppers', not 'Grace')" in notes[2]
+    clean = _upload(client, (ROOT / "examples" / "people.csv").read_bytes())
+    assert "warnings.txt" not in zipfile.ZipFile(io.BytesIO(clean.content)).namelist()
+
+
 def test_bad_rows_of_a_round_are_named_by_line_and_nothing_is_made(client):
     csv = b"person,role,current_level,target_level,manager\nAnn,mlengineer/ml-engineer,5,6,\nCy,mlengineer/nope,5,6,\n"
     r = _upload(client, csv, "../../etc/round.csv")

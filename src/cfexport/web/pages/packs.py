@@ -141,11 +141,15 @@ async def make_pack(request: Request):
     return download(path.read_bytes(), path.name, ZIP)
 
 
-def _round_zip(packs, paths: list[Path], ctx) -> bytes:
+WARNINGS = "warnings.txt"
+
+
+def _round_zip(packs, paths: list[Path], ctx, warnings: list[str] = ()) -> bytes:
     """One zip for the whole round: every pack's folder (as in its own zip) and this round's
-    index, `round.csv` and `round.xlsx`. The index goes into the zip only: `--out/packs/`
-    may hold the index of a round HR runs with `cfexport packs`, and an upload on this page
-    must never replace it."""
+    index, `round.csv` and `round.xlsx`, and the warnings about the uploaded CSV in
+    `warnings.txt` when there are any (the page answers with the download alone: it is where
+    they can be read). The index goes into the zip only: `--out/packs/` may hold the index of
+    a round HR runs with `cfexport packs`, and an upload on this page must never replace it."""
     from dataclasses import replace
 
     from cfexport.packs import round_index
@@ -155,6 +159,8 @@ def _round_zip(packs, paths: list[Path], ctx) -> bytes:
     assigned = [replace(pack, folder=path.stem) for pack, path in zip(packs, paths)]  # the folders write_packs chose
 
     def entries():
+        if warnings:
+            yield WARNINGS, "".join(f"{w}\r\n" for w in warnings).encode("utf-8-sig")
         yield from round_index.render(assigned, False, ctx).items()
         for path in paths:
             with zipfile.ZipFile(path) as pack_zip:  # ours, just written: the folder's files
@@ -207,7 +213,7 @@ async def make_round(request: Request):
     if len(requests) + len(errors) > MAX_ROWS:
         return _page(request, 400, errors=[f"{shown}: {len(requests) + len(errors)} rows; at most {MAX_ROWS} "
                                            "in one upload (split the round into several files)"])
-    packs_, plan_errors = plan(snap.framework, requests)
+    packs_, plan_errors = plan(snap.framework, requests, warnings)
     errors = sorted(errors + plan_errors, key=lambda p: p.source.line)
     if errors:
         return _page(request, 400, errors=[where(p) for p in errors[:50]]
@@ -218,7 +224,8 @@ async def make_round(request: Request):
     out = request.app.state.out_dir
 
     def work() -> bytes:
-        body = _round_zip(packs_, _write(request, snap.framework, packs_, ctx), ctx)
+        notes = [where(p) for p in sorted(warnings, key=lambda p: p.source.line)]
+        body = _round_zip(packs_, _write(request, snap.framework, packs_, ctx), ctx, notes)
         _keep_round(out, body)
         return body
 
