@@ -52,10 +52,18 @@ def plan(framework: Framework, exporters: list) -> tuple[list[Planned], list[Pro
     return planned, problems
 
 
+def _warm_ahead(exporter) -> Callable | None:
+    """The exporter's `warm` hook if every worker should run it before its first document. An
+    exporter that makes one document a build (`warm_ahead = False`: the workbook) is left to load
+    what it needs when that document is rendered, in the one worker that renders it: loading it
+    ahead in every worker would make the whole build wait for a library only one of them uses."""
+    return getattr(exporter, "warm", None) if getattr(exporter, "warm_ahead", True) else None
+
+
 def _worker(framework: Framework, exporters: list, context: Context) -> dict:
     """A worker's state: the model and the exporters, each warmed up once (templates, fonts)."""
     for exporter in exporters:
-        warm = getattr(exporter, "warm", None)
+        warm = _warm_ahead(exporter)
         if warm is not None:
             warm(context)
     return {"framework": framework, "exporters": {e.name: e for e in exporters}, "context": context}
@@ -70,7 +78,7 @@ def warm(formats: list[str] | None, templates: Path) -> None:
 
     context = Context(templates=Path(templates).absolute(), build_time=datetime.now(timezone.utc), version="")
     for exporter in registry.load(formats):
-        hook = getattr(exporter, "warm", None)
+        hook = _warm_ahead(exporter)
         if hook is not None:
             hook(context)
 

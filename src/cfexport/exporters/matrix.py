@@ -51,5 +51,9 @@ class XlsxExporter:
 
         return write_workbook(framework, context)
 
+    # One workbook a build: openpyxl is imported by the worker that renders it, not ahead in every
+    # worker (cfexport.build); `warm` is for a process kept warm between builds (build --watch).
+    warm_ahead: ClassVar[bool] = False
+
     def warm(self, context: Context) -> None:
-        import cfexport.exporters.matrix_workbook  # noqa: F401 - openpyxl, in a worker started ahead
+        import cfexport.exporters.matrix_workbook  # noqa: F401 - openpyxl
