@@ -7,6 +7,8 @@
 - `### Title {#id}` (or a setext heading `Title {#id}` over `---`) sets the heading's id; otherwise
   the id is kramdown's GFM auto id, made from the heading's text as parsed (see `inline.id_text`).
 - A line holding only `^` ends a block (two lists one after the other): not text.
+- A definition list (`Term`, then `: definition` lines) reads "Term: definition": the documents
+  have no definition lists, and the marker is not text.
 - `<div markdown="1">` (or `block`, `span`) holds markdown: its opening and closing tag lines
   (and a `<details>` block's `<summary>`, the control that opens it) are dropped so the markdown
   between them is read.
@@ -44,6 +46,7 @@ _SPAN_IAL = re.compile(_IAL)
 _HEADING = re.compile(r"^( {0,3}#{1,6}[ \t]+)(.*?)[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 _END_OF_BLOCK = re.compile(r"^\^\s*$")
+_DEFINITION = re.compile(r"^ {0,3}:[ \t]+(\S.*)$")  # `: text` under a term: a definition list's definition
 _HEADING_ID = re.compile(r"[ \t]*\{(?:#([^\s}]+)|:\s*#([^\s}]+)[^}]*)\}[ \t]*(?:#+[ \t]*)?$")
 _MARKDOWN_OPEN = re.compile(r"^ {0,3}<([A-Za-z][A-Za-z0-9-]*)\b[^>]*\bmarkdown\s*=\s*[\"']?(?:1|block|span)[\"']?[^>]*>\s*$")
 _NO_TOC = re.compile(r"\{:[^}]*\.no_toc\b")
@@ -81,6 +84,7 @@ def prepare(body: str) -> Prepared:
     notes: list[tuple[int, str]] = []
     ids: dict[int, str] = {}
     no_toc: set[int] = set()
+    definition_lines: set[int] = set()  # `: text` lines of definition lists, their marker taken off
     fence: str | None = None
     markdown_blocks: list[str] = []
     extension: str | None = None  # inside {::comment} or {::nomarkdown}
@@ -139,6 +143,11 @@ def prepare(body: str) -> Prepared:
         if _END_OF_BLOCK.match(line):
             lines[i] = ""  # kramdown's end-of-block marker: ends a list or paragraph, shows nothing
             continue
+        definition = _DEFINITION.match(line)
+        if definition and _defines(lines, i, definition_lines):
+            lines[i] = definition.group(1)
+            definition_lines.add(i)
+            continue
         if _setext(lines, i):
             explicit = _HEADING_ID.search(line)
             if explicit:
@@ -161,6 +170,26 @@ def prepare(body: str) -> Prepared:
             lines[i] = _SPAN_IAL.sub("", line)
     order = _join_split_tables(lines)
     return Prepared("\n".join(lines), ids, no_toc, notes, order)
+
+
+def _defines(lines: list[str], i: int, definition_lines: set[int]) -> bool:
+    """Whether line `i` (`: text`) is a definition of a kramdown definition list: under a term (a
+    line of text, blank lines between allowed) or another definition. The term then ends with a
+    colon, so the pair reads "Term: definition" (the documents have no definition lists); a term
+    is a line of plain text, not a heading, table row, list item or HTML."""
+    j = i - 1
+    while j >= 0 and not lines[j].strip():
+        j -= 1
+    if j < 0:
+        return False
+    if j in definition_lines:
+        return True
+    term = lines[j].rstrip()
+    if (term.startswith(("    ", "\t", "<", "|", ">")) or _TABLE_ROW.match(term) or _LIST_ITEM.match(term)
+            or _HEADING.match(term) or _SETEXT_UNDERLINE.match(term)):
+        return False
+    lines[j] = term if term.endswith((":", ".", "?", "!")) else term + ":"
+    return True
 
 
 def _setext(lines: list[str], i: int) -> bool:
