@@ -436,8 +436,24 @@ def _defaults_for(rel: str, config: SiteConfig, collection: str | None = None) -
     return out
 
 
-_PLACEHOLDER = re.compile(r":(path|basename|output_ext|name|title|slug)\b")
-_DOCUMENT_PLACEHOLDER = re.compile(r":(collection|path|basename|output_ext|name|title|slug)\b")
+_PLACEHOLDER = re.compile(r":(collection|path|basename|output_ext|name|title|slug)\b")
+
+
+def _permalink_suffix(style: str) -> str:
+    """Jekyll's add_permalink_suffix: `pretty` and patterns ending in `/` give a folder URL (`/`);
+    `date`, `ordinal`, `none` and patterns ending in `:output_ext` give `.html`; other patterns, neither."""
+    if style == "pretty" or (style not in ("date", "ordinal", "none") and style.endswith("/")):
+        return "/"
+    if style in ("date", "ordinal", "none") or style.endswith(":output_ext"):
+        return ".html"
+    return ""
+
+
+def _fill(template: str, values: dict) -> str:
+    """A permalink with its placeholders filled in (one `values` lacks is left as written), as a
+    site path: leading slash, no doubled slashes."""
+    url = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+    return re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
 
 
 def _url(rel: str, meta: dict, config: SiteConfig) -> str:
@@ -448,21 +464,10 @@ def _url(rel: str, meta: dict, config: SiteConfig) -> str:
     values = {"path": folder, "basename": basename, "output_ext": ".html", "name": basename,
               "title": basename, "slug": basename}
     if explicit:
-        url = _PLACEHOLDER.sub(lambda m: values[m.group(1)], explicit)
-    elif basename == "index":
-        url = f"/{folder}/"
-    else:
-        # Jekyll's add_permalink_suffix: `pretty` and patterns ending in `/` give a folder URL;
-        # `date`, `ordinal`, `none` and patterns ending in `:output_ext` give `.html`; other patterns, neither.
-        style = config.permalink
-        if style == "pretty" or (style not in ("date", "ordinal", "none") and style.endswith("/")):
-            url = f"/{folder}/{basename}/"
-        elif style in ("date", "ordinal", "none") or style.endswith(":output_ext"):
-            url = f"/{folder}/{basename}.html"
-        else:
-            url = f"/{folder}/{basename}"
-    url = re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
-    return url
+        return _fill(explicit, values)
+    if basename == "index":
+        return _fill(f"/{folder}/", values)
+    return _fill(f"/{folder}/{basename}{_permalink_suffix(config.permalink)}", values)
 
 
 def _document_url(rel: str, meta: dict, config: SiteConfig, collection: str) -> str:
@@ -477,17 +482,9 @@ def _document_url(rel: str, meta: dict, config: SiteConfig, collection: str) -> 
     values = {"collection": collection, "path": path, "basename": name, "output_ext": ".html",
               "name": _slugify(name), "title": _slugify(slug, pretty=True, cased=True), "slug": _slugify(slug)}
     template = frontmatter.text(meta.get("permalink")) \
-        or frontmatter.text(config.collections.get(collection, {}).get("permalink"))
-    if not template:
-        # Jekyll's add_permalink_suffix, on "/:collection/:path"
-        style = config.permalink
-        template = "/:collection/:path"
-        if style == "pretty" or (style not in ("date", "ordinal", "none") and style.endswith("/")):
-            template += "/"
-        elif style in ("date", "ordinal", "none") or style.endswith(":output_ext"):
-            template += ":output_ext"
-    url = _DOCUMENT_PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
-    return re.sub(r"/{2,}", "/", "/" + url.lstrip("/"))
+        or frontmatter.text(config.collections.get(collection, {}).get("permalink")) \
+        or "/:collection/:path" + _permalink_suffix(config.permalink)
+    return _fill(template, values)
 
 
 _PRETTY_KEPT = frozenset("._~!$&'()+,;=@")
