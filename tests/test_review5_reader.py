@@ -227,12 +227,14 @@ def test_render_with_liquid_quoted_is_text_and_liquid_still_runs(tmp_path):
 
 def test_a_definition_list_in_an_area_reads_term_colon_definition(tmp_path):
     """kramdown's definition lists (`Term` then `: definition`; Jekyll 4.3.1 builds <dl><dt>Model
-    serving</dt><dd>Deploying ...</dd>...) read as "Model serving : Deploying ...": the marker was text."""
+    serving</dt><dd>Deploying ...</dd>..., and two <dt> for two term lines) read as "Model serving :
+    Deploying ...": the marker was text."""
     areas = ("### ML Ops\n\nModel serving\n: Deploying models behind an API.\n: And scaling them.\n\n"
-             "Monitoring\n\n: Watching drift.\n\nA normal paragraph: with a colon.\n")
+             "Monitoring\n\n: Watching drift.\n\nOffline\nOnline\n: Checked on held-out data.\n\n"
+             "A normal paragraph: with a colon.\n")
     site = _site(tmp_path, areas, "| [ML Ops](/careers/engineering/#ml-ops) | I deploy models. |\n")
     result, craft = _read(site)
     assert craft.areas[0].definition.split("\n\n") == [
         "Model serving: Deploying models behind an API. And scaling them.", "Monitoring:", "Watching drift.",
-        "A normal paragraph: with a colon."]
+        "Offline, Online: Checked on held-out data.", "A normal paragraph: with a colon."]
     assert not result.problems, result.problems

@@ -184,12 +184,23 @@ def _defines(lines: list[str], i: int, definition_lines: set[int]) -> bool:
         return False
     if j in definition_lines:
         return True
-    term = lines[j].rstrip()
-    if (term.startswith(("    ", "\t", "<", "|", ">")) or _TABLE_ROW.match(term) or _LIST_ITEM.match(term)
-            or _HEADING.match(term) or _SETEXT_UNDERLINE.match(term)):
+    if not _term(lines[j]):
         return False
+    first = j  # each line of the paragraph above is a term of its own ("Offline, Online: ...")
+    while first > 0 and lines[first - 1].strip() and first - 1 not in definition_lines and _term(lines[first - 1]):
+        first -= 1
+    for k in range(first, j):
+        lines[k] = lines[k].rstrip() + ("" if lines[k].rstrip().endswith((",", ":")) else ",")
+    term = lines[j].rstrip()
     lines[j] = term if term.endswith((":", ".", "?", "!")) else term + ":"
     return True
+
+
+def _term(line: str) -> bool:
+    """Whether a line of text can be a definition list's term: not a heading, table row, list
+    item, code, quote or HTML."""
+    return not (line.startswith(("    ", "\t", "<", "|", ">")) or _TABLE_ROW.match(line) or _LIST_ITEM.match(line)
+                or _HEADING.match(line) or _SETEXT_UNDERLINE.match(line))
 
 
 def _setext(lines: list[str], i: int) -> bool:
